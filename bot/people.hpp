@@ -1,0 +1,38 @@
+// The people the bot knows (from config), their roles, time zones and managers, and how
+// mentions in any platform's spelling resolve to them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace auditbot {
+
+using Person = PersonConfig;
+
+class Directory {
+ public:
+  explicit Directory(std::vector<Person> people, std::string org_timezone = "UTC");
+
+  const Person* find(std::string_view id) const;
+  const Person* find_by_email(std::string_view email) const;  // case-insensitive
+  const Person* find_by_slack_id(std::string_view slack_id) const;
+  const Person* find_by_teams_id(std::string_view teams_id) const;
+  // "@alice", "alice", "alice@example.com" (case-insensitive). Platform spellings such as
+  // <@U123> are normalised by the integration before they reach here.
+  const Person* resolve_mention(std::string_view mention) const;
+  std::vector<const Person*> with_role(Role r) const;
+  const std::vector<Person>& all() const { return people_; }
+  // The person's IANA zone, falling back to the organisation's.
+  const std::string& timezone_of(const Person& p) const;
+
+  static bool has_role(const Person& p, Role r) { return p.roles.count(r) > 0; }
+
+ private:
+  std::vector<Person> people_;
+  std::string org_timezone_;
+};
+
+}  // namespace auditbot

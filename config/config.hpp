@@ -1,0 +1,110 @@
+// auditbot's configuration: one YAML file, every key overridable from the environment,
+// secrets from the environment or from NAME_FILE paths. Unknown keys stop start-up.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace auditbot {
+
+enum class Role { admin, liaison, approver, auditor };
+std::string_view to_string(Role r);
+std::optional<Role> parse_role(std::string_view s);
+
+struct PersonConfig {
+  std::string id;        // short handle used in commands: @alice
+  std::string name;      // display name
+  std::string email;     // links the person across platforms
+  std::set<Role> roles;
+  std::string timezone;  // IANA name; empty = the organisation's
+  std::string manager;   // person id or empty
+  std::vector<std::string> groups;
+  std::string slack_id;  // optional: Slack user id (U...)
+  std::string teams_id;  // optional: Teams AAD object id
+};
+
+struct WorkingHours {
+  int start_minute = 9 * 60;  // minutes after local midnight
+  int end_minute = 17 * 60;
+  std::set<int> days{1, 2, 3, 4, 5};  // ISO weekday 1=Mon..7=Sun
+};
+
+struct ControlRequirementConfig {
+  std::string artifact;
+  std::string cadence;  // continuous|monthly|quarterly|annual|one-time
+};
+
+struct Config {
+  std::string source_path;  // the YAML file it came from ("" when none)
+
+  // org
+  std::string org_id = "default";  // key prefix and hash tag: auditbot:{org_id}:
+  std::string org_name = "Our company";
+  std::string org_timezone = "UTC";
+
+  // runtime
+  std::string listen = "0.0.0.0:8080";  // AUDITBOT_LISTEN
+  std::string log_level = "info";        // AUDITBOT_LOG_LEVEL: trace|debug|info|warn|error
+  std::string log_format = "text";       // AUDITBOT_LOG_FORMAT: text|json
+  std::string redis_url = "redis://127.0.0.1:6379/0";  // REDIS_URL
+  std::vector<std::string> redis_sentinels;            // REDIS_SENTINELS host:port,...
+  std::string redis_master_name;                       // REDIS_MASTER_NAME
+  std::string admin_token;                             // AUDITBOT_ADMIN_TOKEN (secret)
+  std::string ca_file;                                 // AUDITBOT_CA_FILE
+
+  // http limits
+  std::size_t http_body_limit = 1 << 20;
+  std::size_t http_header_limit = 8 << 10;
+  std::chrono::seconds http_read_timeout{10};
+
+  // slack
+  std::string slack_bot_token;       // SLACK_BOT_TOKEN (secret)
+  std::string slack_signing_secret;  // SLACK_SIGNING_SECRET (secret)
+  std::string slack_app_token;       // SLACK_APP_TOKEN (secret)
+  std::string slack_api_url = "https://slack.com/api/";  // SLACK_API_URL
+
+  // teams
+  std::string teams_app_id;        // TEAMS_APP_ID
+  std::string teams_app_password;  // TEAMS_APP_PASSWORD (secret)
+  std::string teams_tenant_id;     // TEAMS_TENANT_ID
+  std::string teams_openid_metadata_url =
+      "https://login.botframework.com/v1/.well-known/openidconfiguration";
+  std::string teams_token_url =
+      "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token";
+  std::vector<std::string> teams_service_url_allowlist{
+      "https://smba.trafficmanager.net/", "https://smba.infra.gcc.teams.microsoft.com/",
+      "https://smba.infra.gov.teams.microsoft.us/", "https://smba.infra.dod.teams.microsoft.us/"};
+
+  // chat places: logical name -> platform channel id (console prints the logical name)
+  std::map<std::string, std::string> channels;  // compliance, auditor, leadership
+
+  // calendar
+  WorkingHours working_hours;
+  std::vector<std::string> holidays;  // YYYY-MM-DD, organisation-wide
+
+  // program
+  std::string controls_file;  // controls imported at start-up when the store has none
+  int evidence_default_sla_business_days = 5;
+
+  std::vector<PersonConfig> people;
+
+  bool slack_configured() const { return !slack_bot_token.empty(); }
+  bool teams_configured() const { return !teams_app_id.empty(); }
+  // Every secret value, so the logger can scrub them from any line.
+  std::vector<std::string> secrets() const;
+};
+
+// Environment as a lookup function so tests can pass their own.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_environment();
+
+// Loads `path` (may be empty: defaults plus environment), applies environment overrides,
+// reads NAME_FILE secrets, validates. Throws ConfigError naming the key on any problem.
+Config load_config(const std::string& path, const EnvLookup& env = process_environment());
+
+}  // namespace auditbot
