@@ -1,2 +1,140 @@
-// auditbot's entry point: parses the command line and hands over to the app wiring.
-int main() { return 0; }
+// auditbot's entry point: parses the command line and hands each subcommand to the app
+// wiring. Nothing here decides business rules.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "bot/app/app.hpp"
+#include "bot/errors.hpp"
+#include "bot/log.hpp"
+#include "integrations/console/console.hpp"
+#include "integrations/redis/outbox_queue.hpp"
+
+namespace {
+
+using namespace auditbot;
+
+std::string default_config_path() {
+  if (const char* env = std::getenv("AUDITBOT_CONFIG"); env && *env) return env;
+  if (std::filesystem::exists("config/auditbot.yaml")) return "config/auditbot.yaml";
+  return "";
+}
+
+void init_logging(const Config& config, std::optional<log::Level> force = std::nullopt) {
+  log::Options o;
+  o.level = force.value_or(log::parse_level(config.log_level).value_or(log::Level::info));
+  o.json = config.log_format == "json";
+  log::init(o, config.secrets());
+}
+
+// Fails early, in plain words, when Redis is not there.
+bool require_redis(App& app) {
+  try {
+    if (app.redis().ping()) return true;
+  } catch (const std::exception&) {
+  }
+  const auto o = redis_options_from(app.config());
+  std::cerr << "auditbot: Redis at " << o.host << ":" << o.port
+            << " is not reachable. Start one (make redis) or set REDIS_URL.\n";
+  return false;
+}
+
+int serve(const Config& config) {
+  init_logging(config);
+  SystemClock clock;
+  App app(config, clock);
+  if (!require_redis(app)) return 1;
+  app.seed_controls();
+  HttpServerOptions options;
+  options.listen = config.listen;
+  options.body_limit = config.http_body_limit;
+  options.header_limit = config.http_header_limit;
+  options.read_timeout = config.http_read_timeout;
+  HttpServer server(options, app.http_routes());
+  const auto port = server.start();
+  log::info("serve.started", {{"listen", config.listen}, {"port", std::to_string(port)}});
+  if (!config.slack_configured() && !config.teams_configured()) {
+    log::warn("serve.no_platform",
+              {{"detail", "no Slack or Teams credentials: outbound messages stay queued"}});
+  }
+  server.wait_for_signal();
+  log::info("serve.stopped");
+  return 0;
+}
+
+int console(const Config& config, const std::string& as) {
+  init_logging(config, log::Level::warn);
+  SystemClock clock;
+  App app(config, clock);
+  if (!require_redis(app)) return 1;
+  app.seed_controls();
+  RedisOutboxQueue outbox(app.store(), "console-" + std::to_string(::getpid()));
+  ConsoleChat chat(app.router(), app.people(), outbox, std::cout);
+  if (!as.empty()) chat.switch_to(as);
+  const bool interactive = ::isatty(STDIN_FILENO) != 0;
+  if (interactive) {
+    std::cout << "auditbot console for " << config.org_name << ". You are @" << chat.current()
+              << ". Try: /soc2 help, /who, /as <person>, /press <n>, /quit\n";
+  }
+  chat.run(std::cin, interactive);
+  return 0;
+}
+
+int verify_audit_log_cmd(const Config& config) {
+  init_logging(config, log::Level::warn);
+  SystemClock clock;
+  App app(config, clock);
+  if (!require_redis(app)) return 1;
+  const auto v = verify_audit_log(app.store());
+  if (v.ok) {
+    std::cout << "audit log OK: " << v.entries << " entries, head " << v.head_hash << "\n";
+    return 0;
+  }
+  std::cout << "audit log BROKEN at entry " << v.broken_seq << " (stream id " << v.broken_stream_id
+            << "): " << v.problem << "\n";
+  return 3;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"auditbot: runs a SOC 2 program in Slack, Teams and the console"};
+  cli.require_subcommand(1);
+  std::string config_path = default_config_path();
+  cli.add_option("--config", config_path, "YAML configuration file (env AUDITBOT_CONFIG)");
+  cli.set_version_flag("--version", "auditbot 0.1.0");
+
+  auto* serve_cmd = cli.add_subcommand("serve", "Run the HTTP listener and the bot");
+  std::string as;
+  auto* console_cmd = cli.add_subcommand("console", "Chat with the bot in this terminal");
+  console_cmd->add_option("--as", as, "Start as this person");
+  auto* audit_cmd = cli.add_subcommand("audit-log", "The hash-chained audit trail");
+  audit_cmd->require_subcommand(1);
+  auto* verify_cmd = audit_cmd->add_subcommand("verify", "Recompute the chain; name the first broken entry");
+  // Options are accepted after the subcommand too: `auditbot serve --config x.yaml`.
+  for (auto* sub : {serve_cmd, console_cmd, verify_cmd}) {
+    sub->add_option("--config", config_path, "YAML configuration file");
+  }
+
+  CLI11_PARSE(cli, argc, argv);
+  try {
+    const Config config = load_config(config_path);
+    if (*serve_cmd) return serve(config);
+    if (*console_cmd) return console(config, as);
+    if (*verify_cmd) return verify_audit_log_cmd(config);
+  } catch (const ConfigError& e) {
+    std::cerr << "auditbot: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const UserError& e) {
+    std::cerr << "auditbot: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "auditbot: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

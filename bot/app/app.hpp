@@ -1,0 +1,56 @@
+// The app wiring: builds the store, directory, calendar, handlers and router from one
+// Config, so `serve`, `console`, the CLI tools and end-to-end tests share one assembly.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "bot/calendar.hpp"
+#include "bot/clock.hpp"
+#include "bot/http_server.hpp"
+#include "bot/people.hpp"
+#include "bot/router.hpp"
+#include "config/config.hpp"
+#include "handlers/evidence_asks.hpp"
+#include "handlers/mine.hpp"
+#include "handlers/services.hpp"
+#include "integrations/redis/redis_client.hpp"
+#include "integrations/redis/store.hpp"
+
+namespace auditbot {
+
+class App {
+ public:
+  // Does not touch Redis yet (connections open on first use).
+  App(Config config, const Clock& clock);
+  ~App();
+
+  const Config& config() const { return config_; }
+  const Directory& people() const { return people_; }
+  redis::Client& redis() { return *redis_; }
+  Store& store() { return store_; }
+  Services& services() { return services_; }
+  Router& router() { return router_; }
+  const Clock& clock() const { return clock_; }
+
+  // Imports config.controls_file into the store when it holds no controls yet.
+  std::size_t seed_controls();
+  // /healthz, /readyz (Redis reachable, else 503), /metrics.
+  std::vector<HttpRoute> http_routes();
+
+ private:
+  Config config_;
+  const Clock& clock_;
+  Directory people_;
+  BusinessCalendar calendar_;
+  std::unique_ptr<redis::Client> redis_;
+  Store store_;
+  Services services_;
+  Router router_;
+  EvidenceAsks asks_;
+  MyItems mine_;
+};
+
+redis::Options redis_options_from(const Config& config);
+
+}  // namespace auditbot
