@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+
 #include "bot/errors.hpp"
 
 namespace auditbot {
@@ -102,6 +104,20 @@ std::optional<Control> ControlCatalog::find(std::string_view id) const {
   return c;
 }
 
+Control ControlCatalog::resolve(std::string_view id) const {
+  if (auto c = find(id)) return *c;
+  auto ids = s_.store.smembers(s_.store.keys().key("criterion:" + std::string(id)));
+  std::sort(ids.begin(), ids.end());
+  if (ids.size() == 1) {
+    if (auto c = find(ids.front())) return *c;
+  }
+  if (ids.size() > 1) {
+    throw UserError(std::string(id) + " is covered by several controls (" + join(ids, ',') +
+                    "); name one of them.");
+  }
+  throw NotFound("There is no control " + std::string(id) + " in the matrix.");
+}
+
 std::size_t ControlCatalog::seed_if_empty(const std::vector<Control>& controls) {
   if (controls.empty() || !s_.store.smembers(s_.store.keys().controls()).empty()) return 0;
   Txn txn;
@@ -117,6 +133,7 @@ std::size_t ControlCatalog::seed_if_empty(const std::vector<Control>& controls) 
                                              {"criteria", join(c.criteria, ',')},
                                              {"requirements", reqs.dump()}});
     txn.sadd(s_.store.keys().controls(), c.id);
+    for (const auto& crit : c.criteria) txn.sadd(s_.store.keys().key("criterion:" + crit), c.id);
     ids.push_back(c.id);
   }
   txn.audit("system", "controls.seeded", "", {{"controls", ids}});

@@ -25,6 +25,9 @@ class ControlCatalog {
  public:
   explicit ControlCatalog(Services& s) : s_(s) {}
   std::optional<Control> find(std::string_view id) const;
+  // A control id, or a TSC criterion that exactly one control maps (CC6.1 -> AC-01).
+  // Throws NotFound / UserError naming the candidates.
+  Control resolve(std::string_view id_or_criterion) const;
   // Writes `controls` (with one audit entry) only when the store has no controls yet.
   // Returns how many were written.
   std::size_t seed_if_empty(const std::vector<Control>& controls);

@@ -238,8 +238,7 @@ Reply EvidenceAsks::ask(CommandCall& call) {
   }
   if (what.empty()) throw SyntaxError("say what is needed, in quotes");
   if (what.size() > kMaxText) throw UserError("The description is too long (over 1000 characters).");
-  auto control = controls_.find(control_id);
-  if (!control) throw NotFound("There is no control " + control_id + " in the matrix.");
+  const auto control = controls_.resolve(control_id);
   if (!due) due = s_.calendar.add_business_days(today, s_.config.evidence_default_sla_business_days);
   if (std::chrono::sys_days(*due) < std::chrono::sys_days(today)) {
     throw UserError("The due date " + format_date(*due) + " is in the past.");
@@ -249,13 +248,21 @@ Reply EvidenceAsks::ask(CommandCall& call) {
   a.id = "ASK-" + std::to_string(s_.store.next_number("ask"));
   a.status = "open";
   a.owner = owner.id;
-  a.control = control->id;
+  a.control = control.id;
   a.what = what;
   a.due = format_date(*due);
   a.period = period;
   a.created_by = call.actor.id;
   a.created_at = format_iso8601(s_.clock.now());
   a.reviewer = call.actor.id;
+  if (a.reviewer == a.owner) {
+    // Nobody reviews their own evidence: hand the review to another liaison or admin.
+    for (Role r : {Role::liaison, Role::admin}) {
+      for (const Person* p : s_.people.with_role(r)) {
+        if (p->id != a.owner && a.reviewer == a.owner) a.reviewer = p->id;
+      }
+    }
+  }
 
   Txn txn = s_.txn_for(call.event);
   txn.expect_absent(s_.store.keys().item(a.id), a.id + " already exists.");
