@@ -16,6 +16,7 @@ struct Input {
   std::string label;  // shown to the person
   Kind kind = Kind::text;
   bool optional = false;
+  bool operator==(const Input&) const = default;
 };
 
 struct Button {
@@ -25,11 +26,13 @@ struct Button {
   std::string value;  // the item it acts on, e.g. "ASK-3"; at most 2000 characters
   std::vector<Input> inputs;
   Style style = Style::normal;
+  bool operator==(const Button&) const = default;
 };
 
 struct Field {
   std::string label;
   std::string value;
+  bool operator==(const Field&) const = default;
 };
 
 struct Recipient {

@@ -43,14 +43,16 @@ class Deliverer {
 
 class OutboxDispatcher {
  public:
-  OutboxDispatcher(OutboxQueue& queue, Deliverer& deliverer) : queue_(queue), deliverer_(deliverer) {}
+  OutboxDispatcher(OutboxQueue& queue, Deliverer& deliverer)
+      : queue_(queue), deliverer_(deliverer) {}
   // Delivers everything queued now without waiting; returns how many were delivered.
   std::size_t drain();
   // Delivers until `stop` becomes true.
   void run(const std::atomic<bool>& stop);
 
  private:
-  bool deliver_one(const OutboxEntry& e);
+  // Delivers and settles one entry (ack unless the platform asked to retry).
+  DeliveryResult deliver_one(const OutboxEntry& e);
   OutboxQueue& queue_;
   Deliverer& deliverer_;
 };
