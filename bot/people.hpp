@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.hpp"
@@ -31,8 +32,11 @@ class Directory {
   static bool has_role(const Person& p, Role r) { return p.roles.count(r) > 0; }
 
  private:
+  using Index = std::unordered_map<std::string, std::size_t>;  // key -> position in people_
+
   std::vector<Person> people_;
   std::string org_timezone_;
+  Index by_id_, by_email_, by_slack_id_, by_teams_id_;  // ids and emails lower-cased
 };
 
 }  // namespace auditbot

@@ -17,9 +17,9 @@ std::string_view to_string(Role r);
 std::optional<Role> parse_role(std::string_view s);
 
 struct PersonConfig {
-  std::string id;        // short handle used in commands: @alice
-  std::string name;      // display name
-  std::string email;     // links the person across platforms
+  std::string id;     // short handle used in commands: @alice
+  std::string name;   // display name
+  std::string email;  // links the person across platforms
   std::set<Role> roles;
   std::string timezone;  // IANA name; empty = the organisation's
   std::string manager;   // person id or empty
@@ -49,8 +49,9 @@ struct Config {
 
   // runtime
   std::string listen = "0.0.0.0:8080";  // AUDITBOT_LISTEN
-  std::string log_level = "info";        // AUDITBOT_LOG_LEVEL: trace|debug|info|warn|error
-  std::string log_format = "text";       // AUDITBOT_LOG_FORMAT: text|json
+  std::string log_level = "info";       // AUDITBOT_LOG_LEVEL: trace|debug|info|warn|error
+  std::string log_format = "text";      // AUDITBOT_LOG_FORMAT: text|json
+  std::string log_file;                 // AUDITBOT_LOG_FILE: empty = stderr
   std::string redis_url = "redis://127.0.0.1:6379/0";  // REDIS_URL
   std::vector<std::string> redis_sentinels;            // REDIS_SENTINELS host:port,...
   std::string redis_master_name;                       // REDIS_MASTER_NAME
@@ -63,9 +64,9 @@ struct Config {
   std::chrono::seconds http_read_timeout{10};
 
   // slack
-  std::string slack_bot_token;       // SLACK_BOT_TOKEN (secret)
-  std::string slack_signing_secret;  // SLACK_SIGNING_SECRET (secret)
-  std::string slack_app_token;       // SLACK_APP_TOKEN (secret)
+  std::string slack_bot_token;                           // SLACK_BOT_TOKEN (secret)
+  std::string slack_signing_secret;                      // SLACK_SIGNING_SECRET (secret)
+  std::string slack_app_token;                           // SLACK_APP_TOKEN (secret)
   std::string slack_api_url = "https://slack.com/api/";  // SLACK_API_URL
 
   // teams

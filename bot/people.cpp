@@ -1,0 +1,107 @@
+// The people directory: lookups by id, email and platform ids, and mention resolution.
+#include "bot/people.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace auditbot {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+}  // namespace
+
+// Indexes hold positions, not pointers, so a copied Directory stays correct.
+Directory::Directory(std::vector<Person> people, std::string org_timezone)
+    : people_(std::move(people)), org_timezone_(std::move(org_timezone)) {
+  for (std::size_t i = 0; i < people_.size(); ++i) {
+    const auto& p = people_[i];
+    // emplace keeps the first person on a clash; config validation rejects clashes anyway.
+    if (!p.id.empty()) {
+      by_id_.emplace(lower(p.id), i);
+    }
+    if (!p.email.empty()) {
+      by_email_.emplace(lower(p.email), i);
+    }
+    if (!p.slack_id.empty()) {
+      by_slack_id_.emplace(p.slack_id, i);
+    }
+    if (!p.teams_id.empty()) {
+      // AAD object ids are GUIDs: letter case carries no meaning.
+      by_teams_id_.emplace(lower(p.teams_id), i);
+    }
+  }
+}
+
+namespace {
+
+const Person* lookup(const std::vector<Person>& people,
+                     const std::unordered_map<std::string, std::size_t>& index,
+                     const std::string& key) {
+  if (key.empty()) {
+    return nullptr;
+  }
+  auto it = index.find(key);
+  return it == index.end() ? nullptr : &people[it->second];
+}
+
+}  // namespace
+
+const Person* Directory::find(std::string_view id) const {
+  return lookup(people_, by_id_, lower(trim(id)));
+}
+
+const Person* Directory::find_by_email(std::string_view email) const {
+  return lookup(people_, by_email_, lower(trim(email)));
+}
+
+const Person* Directory::find_by_slack_id(std::string_view slack_id) const {
+  return lookup(people_, by_slack_id_, std::string(trim(slack_id)));
+}
+
+const Person* Directory::find_by_teams_id(std::string_view teams_id) const {
+  return lookup(people_, by_teams_id_, lower(trim(teams_id)));
+}
+
+const Person* Directory::resolve_mention(std::string_view mention) const {
+  mention = trim(mention);
+  if (!mention.empty() && mention.front() == '@') {
+    mention.remove_prefix(1);
+  }
+  if (mention.find('@') != std::string_view::npos) {
+    return find_by_email(mention);
+  }
+  return find(mention);
+}
+
+std::vector<const Person*> Directory::with_role(Role r) const {
+  std::vector<const Person*> out;
+  for (const auto& p : people_) {
+    if (has_role(p, r)) {
+      out.push_back(&p);
+    }
+  }
+  return out;
+}
+
+const std::string& Directory::timezone_of(const Person& p) const {
+  return p.timezone.empty() ? org_timezone_ : p.timezone;
+}
+
+}  // namespace auditbot
