@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 #include <stdexcept>
 
 #include "integrations/redis/txn_script.hpp"
@@ -266,9 +267,20 @@ bool Txn::empty() const {
   return ops_.empty();
 }
 
-Txn::Encoded Txn::encode(const Keys& keys, TimePoint now) const {
-  Encoded out;
-  out.keys = key_list_;
+namespace {
+
+struct HeadState {
+  std::int64_t seq = 0;
+  std::string hash;
+};
+
+// Shared by Txn::encode and Store::commit; with `head`, every audit op also carries the hash it
+// will have if the head is still `head` when the script runs (the script checks).
+Txn::Encoded encode_ops(const nlohmann::json& ops, const std::vector<std::string>& key_list,
+                        const std::map<std::string, std::size_t>& key_index, const Keys& keys,
+                        TimePoint now, const HeadState* head) {
+  Txn::Encoded out;
+  out.keys = key_list;
   for (const auto& k : out.keys) {
     // Keys outside the prefix would land in another cluster slot than the script expects.
     if (k.compare(0, keys.prefix().size(), keys.prefix()) != 0) {
@@ -276,8 +288,8 @@ Txn::Encoded Txn::encode(const Keys& keys, TimePoint now) const {
     }
   }
   auto index_of = [&](const std::string& k) -> std::size_t {
-    auto it = key_index_.find(k);
-    if (it != key_index_.end()) return it->second;
+    auto it = key_index.find(k);
+    if (it != key_index.end()) return it->second;
     out.keys.push_back(k);
     return out.keys.size();
   };
@@ -286,20 +298,61 @@ Txn::Encoded Txn::encode(const Keys& keys, TimePoint now) const {
   doc["audit"] = index_of(keys.audit_stream());
   doc["head"] = index_of(keys.audit_head());
   doc["outbox"] = index_of(keys.outbox_stream());
-  doc["ops"] = ops_;
+  doc["ops"] = ops;
+  if (head) {
+    AuditEntry e;
+    e.seq = head->seq;
+    e.prev = head->hash;
+    e.ts = doc["ts"].get<std::string>();
+    bool any = false;
+    for (auto& op : doc["ops"]) {
+      if (op["op"] != "audit") continue;
+      any = true;
+      ++e.seq;
+      e.actor = op["actor"].get<std::string>();
+      e.action = op["action"].get<std::string>();
+      e.item = op["item"].get<std::string>();
+      e.detail = op["detail"].get<std::string>();
+      std::string hash = sha256_hex(canonical_audit_text(e));
+      op["h"] = hash;
+      e.prev = std::move(hash);
+    }
+    if (any) doc["hint"] = {{"seq", std::to_string(head->seq)}, {"hash", head->hash}};
+  }
   out.ops_json = dump(doc);
   return out;
 }
 
+}  // namespace
+
+Txn::Encoded Txn::encode(const Keys& keys, TimePoint now) const {
+  return encode_ops(ops_, key_list_, key_index_, keys, now, nullptr);
+}
+
 // ---------------------------------------------------------------- Store
 
+struct Store::HeadHint {
+  std::mutex mu;
+  std::optional<HeadState> head;  // unknown until this Store wrote an audit entry
+};
+
 Store::Store(redis::Client& client, std::string org_id, const Clock& clock)
-    : client_(client), keys_(std::move(org_id)), clock_(clock) {}
+    : client_(client),
+      keys_(std::move(org_id)),
+      clock_(clock),
+      head_hint_(std::make_shared<HeadHint>()) {}
 
 CommitResult Store::commit(const Txn& txn) {
   CommitResult result;
   if (txn.empty()) return result;
-  Txn::Encoded enc = txn.encode(keys_, clock_.now());
+  std::optional<HeadState> head;
+  {
+    std::lock_guard lock(head_hint_->mu);
+    head = head_hint_->head;
+  }
+  // Hashing in C++ spares Redis the Lua SHA-256; a stale guess only costs the Lua fallback.
+  Txn::Encoded enc = encode_ops(txn.ops_, txn.key_list_, txn.key_index_, keys_, clock_.now(),
+                                head ? &*head : nullptr);
   redis::Reply r = client_.eval(transaction_script(), enc.keys, {enc.ops_json});
   checked(r);
   if (r.type != redis::Reply::Type::array || r.elements.empty()) {
@@ -308,8 +361,12 @@ CommitResult Store::commit(const Txn& txn) {
   const std::string& status = r.elements[0].as_string();
   if (status == "committed") {
     result.status = CommitResult::Status::committed;
-    for (std::size_t i = 1; i < r.elements.size(); ++i) {
+    for (std::size_t i = 2; i < r.elements.size(); ++i) {
       result.audit_seqs.push_back(r.elements[i].as_integer());
+    }
+    if (!result.audit_seqs.empty() && r.elements.size() > 1) {
+      std::lock_guard lock(head_hint_->mu);
+      head_hint_->head = HeadState{result.audit_seqs.back(), r.elements[1].as_string()};
     }
   } else if (status == "duplicate") {
     result.status = CommitResult::Status::duplicate;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -24,17 +25,17 @@ class Keys {
   const std::string& prefix() const { return prefix_; }  // "auditbot:{acme}:"
   std::string key(std::string_view suffix) const { return prefix_ + std::string(suffix); }
 
-  std::string item(std::string_view id) const;            // hash: an ASK/REQ/GAP/... item
-  std::string item_history(std::string_view id) const;    // list of JSON submissions etc.
-  std::string counter(std::string_view kind) const;       // INCR for ASK-n
-  std::string person_items(std::string_view person) const;  // zset: open items by due (ms)
-  std::string items_of_kind(std::string_view kind) const;   // zset: all items of a kind
-  std::string control(std::string_view id) const;        // hash
-  std::string controls() const;                           // set of control ids
-  std::string dedup(std::string_view event_id) const;     // inbound idempotency marker
-  std::string audit_stream() const;                       // stream: the audit trail
-  std::string audit_head() const;                         // hash: seq, hash of last entry
-  std::string outbox_stream() const;                      // stream: outbound messages
+  std::string item(std::string_view id) const;                  // hash: an ASK/REQ/GAP/... item
+  std::string item_history(std::string_view id) const;          // list of JSON submissions etc.
+  std::string counter(std::string_view kind) const;             // INCR for ASK-n
+  std::string person_items(std::string_view person) const;      // zset: open items by due (ms)
+  std::string items_of_kind(std::string_view kind) const;       // zset: all items of a kind
+  std::string control(std::string_view id) const;               // hash
+  std::string controls() const;                                 // set of control ids
+  std::string dedup(std::string_view event_id) const;           // inbound idempotency marker
+  std::string audit_stream() const;                             // stream: the audit trail
+  std::string audit_head() const;                               // hash: seq, hash of last entry
+  std::string outbox_stream() const;                            // stream: outbound messages
   std::string message_ref(std::string_view message_key) const;  // platform ids of a message
 
  private:
@@ -136,6 +137,9 @@ class Store {
   redis::Client& client_;
   Keys keys_;
   const Clock& clock_;
+  // Last audit head this Store wrote; lets commit() hash entries in C++ instead of in Lua.
+  struct HeadHint;
+  std::shared_ptr<HeadHint> head_hint_;
 };
 
 // Recomputes the audit chain. `ok` false names the first broken entry.

@@ -7,7 +7,7 @@
 namespace auditbot {
 
 // KEYS = every key the transaction touches; ARGV[1] = Txn::encode's JSON.
-// Returns {"committed", seq...} | {"duplicate"} | {"conflict", why}.
+// Returns {"committed", last_hash_or_empty, seq...} | {"duplicate"} | {"conflict", why}.
 const redis::Script& transaction_script();
 
 // Only the SHA-256 part, as `return sha256_hex(ARGV[1])`, so tests can compare it with C++.

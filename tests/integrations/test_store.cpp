@@ -405,6 +405,8 @@ TEST_F(StoreTest, LuaSha256EqualsOpenSslForEveryPaddingBoundary) {
 }
 
 TEST_F(StoreTest, StoredAuditHashEqualsCppHashForTrickyDetails) {
+  // A fresh Store knows no audit head, so each of these entries is hashed by the Lua SHA-256.
+  auto commit_via_lua = [&](const Txn& t) { return Store(client, "acme", clock).commit(t); };
   std::vector<nlohmann::json> details = {
       nullptr,
       "",
@@ -422,7 +424,7 @@ TEST_F(StoreTest, StoredAuditHashEqualsCppHashForTrickyDetails) {
     Txn t;
     t.audit(actors[i % actors.size()], "test.action", i % 3 == 0 ? "" : "ASK-" + std::to_string(i),
             details[i]);
-    ASSERT_TRUE(store.commit(t).ok());
+    ASSERT_TRUE(commit_via_lua(t).ok());
     clock.advance(61s);
   }
   // Canonical texts whose total length hits the padding edges exactly.
@@ -440,7 +442,7 @@ TEST_F(StoreTest, StoredAuditHashEqualsCppHashForTrickyDetails) {
     ASSERT_GT(want, base + 2);
     Txn t;
     t.audit("a", "b", "c", std::string(want - base - 2, 'q'));  // dump adds the two quotes
-    ASSERT_TRUE(store.commit(t).ok());
+    ASSERT_TRUE(commit_via_lua(t).ok());
     details.push_back(nullptr);
   }
   auto all = store.read_audit("-", 1000);
@@ -454,6 +456,41 @@ TEST_F(StoreTest, StoredAuditHashEqualsCppHashForTrickyDetails) {
   EXPECT_NE(all[2].detail.find("\\n"), std::string::npos);
   auto v = verify_audit_log(store);
   EXPECT_TRUE(v.ok) << v.problem;
+}
+
+TEST_F(StoreTest, CppHashedAndLuaHashedEntriesFormOneValidChain) {
+  // Two writers on one organisation: each one's cached head goes stale whenever the other
+  // commits, so the chain mixes entries hashed in C++ (fresh head) and in Lua (stale head).
+  Store other(client, "acme", clock);
+  for (int i = 0; i < 12; ++i) {
+    Store& writer = (i % 3 == 2) ? other : store;
+    Txn t;
+    t.audit("w" + std::to_string(i % 3), "tick", "ASK-1", {{"i", i}, {"text", "ünï\n"}});
+    if (i % 4 == 0) t.audit("system", "tock", "", nullptr);
+    ASSERT_TRUE(writer.commit(t).ok());
+    clock.advance(1s);
+  }
+  auto all = store.read_audit("-", 100);
+  ASSERT_EQ(all.size(), 15u);
+  for (const auto& e : all)
+    EXPECT_EQ(e.hash, sha256_hex(canonical_audit_text(e))) << e.seq;
+  auto v = verify_audit_log(store);
+  EXPECT_TRUE(v.ok) << v.problem;
+  EXPECT_EQ(v.entries, 15);
+}
+
+TEST_F(StoreTest, StaleHeadAfterExternalResetStillChainsCorrectly) {
+  Txn a;
+  a.audit("bob", "one", "X", nullptr);
+  ASSERT_TRUE(store.commit(a).ok());
+  client.command({"FLUSHALL"});  // the cached head now describes a log that is gone
+  Txn b;
+  b.audit("bob", "two", "X", nullptr);
+  EXPECT_EQ(store.commit(b).audit_seqs, std::vector<std::int64_t>{1});
+  auto all = store.read_audit("-", 10);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].prev, std::string(64, '0'));
+  EXPECT_TRUE(verify_audit_log(store).ok);
 }
 
 }  // namespace
