@@ -28,6 +28,7 @@ void init_logging(const Config& config, std::optional<log::Level> force = std::n
   log::Options o;
   o.level = force.value_or(log::parse_level(config.log_level).value_or(log::Level::info));
   o.json = config.log_format == "json";
+  o.file = config.log_file;
   log::init(o, config.secrets());
 }
 
