@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
   console_cmd->add_option("--as", as, "Start as this person");
   auto* audit_cmd = cli.add_subcommand("audit-log", "The hash-chained audit trail");
   audit_cmd->require_subcommand(1);
-  auto* verify_cmd = audit_cmd->add_subcommand("verify", "Recompute the chain; name the first broken entry");
+  auto* verify_cmd =
+      audit_cmd->add_subcommand("verify", "Recompute the chain; name the first broken entry");
   // Options are accepted after the subcommand too: `auditbot serve --config x.yaml`.
   for (auto* sub : {serve_cmd, console_cmd, verify_cmd}) {
     sub->add_option("--config", config_path, "YAML configuration file");

@@ -9,8 +9,7 @@
 namespace auditbot {
 namespace {
 
-const std::set<std::string> kCadences{"continuous", "monthly", "quarterly", "annual",
-                                      "one-time"};
+const std::set<std::string> kCadences{"continuous", "monthly", "quarterly", "annual", "one-time"};
 
 std::string join(const std::vector<std::string>& v, char sep) {
   std::string out;
@@ -126,14 +125,16 @@ std::size_t ControlCatalog::seed_if_empty(const std::vector<Control>& controls) 
   std::vector<std::string> ids;
   for (const auto& c : controls) {
     nlohmann::json reqs = nlohmann::json::array();
-    for (const auto& r : c.requirements) reqs.push_back({{"artifact", r.artifact}, {"cadence", r.cadence}});
+    for (const auto& r : c.requirements)
+      reqs.push_back({{"artifact", r.artifact}, {"cadence", r.cadence}});
     txn.hset(s_.store.keys().control(c.id), {{"id", c.id},
                                              {"title", c.title},
                                              {"owner", c.owner},
                                              {"criteria", join(c.criteria, ',')},
                                              {"requirements", reqs.dump()}});
     txn.sadd(s_.store.keys().controls(), c.id);
-    for (const auto& crit : c.criteria) txn.sadd(s_.store.keys().key("criterion:" + crit), c.id);
+    for (const auto& crit : c.criteria)
+      txn.sadd(s_.store.keys().key("criterion:" + crit), c.id);
     ids.push_back(c.id);
   }
   txn.audit("system", "controls.seeded", "", {{"controls", ids}});

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "bot/errors.hpp"
+#include "handlers/items.hpp"
 
 namespace auditbot {
 namespace {
@@ -17,14 +18,6 @@ std::string status_label(const EvidenceAsk& a) {
   if (a.status == "open") return "waiting for evidence";
   if (a.status == "in_review") return "in review";
   return a.status;
-}
-
-double due_score(const std::string& due) {
-  auto d = parse_date(due);
-  if (!d) return 0;
-  return static_cast<double>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::sys_days(*d).time_since_epoch())
-          .count());
 }
 
 bool looks_like_url(std::string_view s) {
@@ -48,8 +41,10 @@ std::string input(const ButtonPress& b, const std::string& name) {
   auto it = b.inputs.find(name);
   if (it == b.inputs.end()) return {};
   std::string v = it->second;
-  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
-  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.erase(0, 1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back())))
+    v.pop_back();
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front())))
+    v.erase(0, 1);
   return v;
 }
 
@@ -101,28 +96,27 @@ EvidenceAsk EvidenceAsks::require(std::string_view id) const {
 }
 
 void EvidenceAsks::write(Txn& txn, const EvidenceAsk& a) const {
-  txn.hset(s_.store.keys().item(a.id),
-           {{"kind", "ask"},
-            {"id", a.id},
-            {"status", a.status},
-            {"owner", a.owner},
-            {"control", a.control},
-            {"what", a.what},
-            {"summary", a.control + ": " + a.what},
-            {"due", a.due},
-            {"period", a.period},
-            {"created_by", a.created_by},
-            {"created_at", a.created_at},
-            {"reviewer", a.reviewer},
-            {"submissions", std::to_string(a.submissions)},
-            {"link", a.link},
-            {"note", a.note},
-            {"submitted_by", a.submitted_by},
-            {"submitted_at", a.submitted_at},
-            {"decided_by", a.decided_by},
-            {"decided_at", a.decided_at},
-            {"reject_reason", a.reject_reason},
-            {"extensions", std::to_string(a.extensions)}});
+  txn.hset(s_.store.keys().item(a.id), {{"kind", "ask"},
+                                        {"id", a.id},
+                                        {"status", a.status},
+                                        {"owner", a.owner},
+                                        {"control", a.control},
+                                        {"what", a.what},
+                                        {"summary", a.control + ": " + a.what},
+                                        {"due", a.due},
+                                        {"period", a.period},
+                                        {"created_by", a.created_by},
+                                        {"created_at", a.created_at},
+                                        {"reviewer", a.reviewer},
+                                        {"submissions", std::to_string(a.submissions)},
+                                        {"link", a.link},
+                                        {"note", a.note},
+                                        {"submitted_by", a.submitted_by},
+                                        {"submitted_at", a.submitted_at},
+                                        {"decided_by", a.decided_by},
+                                        {"decided_at", a.decided_at},
+                                        {"reject_reason", a.reject_reason},
+                                        {"extensions", std::to_string(a.extensions)}});
 }
 
 Message EvidenceAsks::owner_message(const EvidenceAsk& a, const std::string& owner) const {
@@ -237,9 +231,11 @@ Reply EvidenceAsks::ask(CommandCall& call) {
     }
   }
   if (what.empty()) throw SyntaxError("say what is needed, in quotes");
-  if (what.size() > kMaxText) throw UserError("The description is too long (over 1000 characters).");
+  if (what.size() > kMaxText)
+    throw UserError("The description is too long (over 1000 characters).");
   const auto control = controls_.resolve(control_id);
-  if (!due) due = s_.calendar.add_business_days(today, s_.config.evidence_default_sla_business_days);
+  if (!due)
+    due = s_.calendar.add_business_days(today, s_.config.evidence_default_sla_business_days);
   if (std::chrono::sys_days(*due) < std::chrono::sys_days(today)) {
     throw UserError("The due date " + format_date(*due) + " is in the past.");
   }
@@ -267,16 +263,20 @@ Reply EvidenceAsks::ask(CommandCall& call) {
   Txn txn = s_.txn_for(call.event);
   txn.expect_absent(s_.store.keys().item(a.id), a.id + " already exists.");
   write(txn, a);
-  txn.zadd(s_.store.keys().person_items(a.owner), due_score(a.due), a.id);
-  txn.zadd(s_.store.keys().items_of_kind("ask"),
-           static_cast<double>(unix_millis(s_.clock.now())), a.id);
+  items::assign(txn, s_.store.keys(), a.id, a.owner, *due);
+  items::set_due(txn, s_.store.keys(), a.id, *due);
+  txn.zadd(s_.store.keys().items_of_kind("ask"), static_cast<double>(unix_millis(s_.clock.now())),
+           a.id);
   txn.audit(call.actor.id, "ask.created", a.id,
-            {{"owner", a.owner}, {"control", a.control}, {"what", a.what}, {"due", a.due},
+            {{"owner", a.owner},
+             {"control", a.control},
+             {"what", a.what},
+             {"due", a.due},
              {"period", a.period}});
   txn.send(owner_message(a, a.owner));
   return finish(s_.store.commit(txn),
-                Reply::ok("Created " + a.id + " for " + display(owner) + ": " + a.control +
-                          " “" + a.what + "”, due " + a.due + ". I've sent them a DM."));
+                Reply::ok("Created " + a.id + " for " + display(owner) + ": " + a.control + " “" +
+                          a.what + "”, due " + a.due + ". I've sent them a DM."));
 }
 
 Reply EvidenceAsks::show(const EvidenceAsk& a, const Person& actor) const {
@@ -323,15 +323,14 @@ Reply EvidenceAsks::submit(ActionCall& call) {
   txn.expect_field(s_.store.keys().item(a.id), "owner", a.owner,
                    a.id + " was reassigned meanwhile; nothing was submitted.");
   write(txn, a);
-  txn.rpush(s_.store.keys().item_history(a.id),
-            nlohmann::json{{"submission", a.submissions},
-                           {"by", a.submitted_by},
-                           {"at", a.submitted_at},
-                           {"link", a.link},
-                           {"note", a.note},
-                           {"period", a.period}}
-                .dump());
-  txn.zadd(s_.store.keys().person_items(a.reviewer), due_score(a.due), a.id);
+  txn.rpush(s_.store.keys().item_history(a.id), nlohmann::json{{"submission", a.submissions},
+                                                               {"by", a.submitted_by},
+                                                               {"at", a.submitted_at},
+                                                               {"link", a.link},
+                                                               {"note", a.note},
+                                                               {"period", a.period}}
+                                                    .dump());
+  items::assign(txn, s_.store.keys(), a.id, a.reviewer, *parse_date(a.due));
   txn.audit(call.actor.id, "ask.submitted", a.id,
             {{"submission", a.submissions}, {"link", a.link}, {"note", a.note}});
   txn.send(owner_message(a, a.owner));
@@ -345,8 +344,10 @@ Reply EvidenceAsks::submit(ActionCall& call) {
 Reply EvidenceAsks::more_time(ActionCall& call) {
   auto [id, n] = parse_value(call.press.value);
   EvidenceAsk a = require(id);
-  if (a.owner != call.actor.id) throw Forbidden("Only the owner of " + a.id + " can ask for more time.");
-  if (a.status != "open") throw Conflict(a.id + " is " + status_label(a) + "; its due date is fixed.");
+  if (a.owner != call.actor.id)
+    throw Forbidden("Only the owner of " + a.id + " can ask for more time.");
+  if (a.status != "open")
+    throw Conflict(a.id + " is " + status_label(a) + "; its due date is fixed.");
   const std::string reason = input(call.press, "reason");
   if (reason.empty()) throw UserError("Say why you need more time.");
   auto tokens = tokenize(input(call.press, "date"));
@@ -364,10 +365,13 @@ Reply EvidenceAsks::more_time(ActionCall& call) {
 
   Txn txn = s_.txn_for(call.event);
   txn.expect_field(s_.store.keys().item(a.id), "due", old, a.id + " changed meanwhile.");
-  txn.expect_field(s_.store.keys().item(a.id), "owner", a.owner, a.id + " was reassigned meanwhile.");
+  txn.expect_field(s_.store.keys().item(a.id), "owner", a.owner,
+                   a.id + " was reassigned meanwhile.");
   write(txn, a);
-  txn.zadd(s_.store.keys().person_items(a.owner), due_score(a.due), a.id);
-  txn.audit(call.actor.id, "ask.extended", a.id, {{"from", old}, {"to", a.due}, {"reason", reason}});
+  items::assign(txn, s_.store.keys(), a.id, a.owner, new_due);
+  items::set_due(txn, s_.store.keys(), a.id, new_due);
+  txn.audit(call.actor.id, "ask.extended", a.id,
+            {{"from", old}, {"to", a.due}, {"reason", reason}});
   txn.send(owner_message(a, a.owner));
   Message note;
   note.to = Recipient::person(a.reviewer);
@@ -375,7 +379,8 @@ Reply EvidenceAsks::more_time(ActionCall& call) {
   note.text = display(call.actor) + " moved " + a.id + " from " + old + " to " + a.due + ".";
   note.fields.push_back({"Reason", reason});
   txn.send(note);
-  return finish(s_.store.commit(txn), Reply::ok(a.id + " is now due " + a.due + "; I told the liaison."));
+  return finish(s_.store.commit(txn),
+                Reply::ok(a.id + " is now due " + a.due + "; I told the liaison."));
 }
 
 Reply EvidenceAsks::reassign(ActionCall& call) {
@@ -384,7 +389,8 @@ Reply EvidenceAsks::reassign(ActionCall& call) {
   if (a.owner != call.actor.id && !has_any_role(call.actor, {Role::liaison, Role::admin})) {
     throw Forbidden("Only the owner of " + a.id + ", a liaison or an admin can reassign it.");
   }
-  if (a.status != "open") throw Conflict(a.id + " is " + status_label(a) + "; it can't be reassigned now.");
+  if (a.status != "open")
+    throw Conflict(a.id + " is " + status_label(a) + "; it can't be reassigned now.");
   std::string who = input(call.press, "person");
   if (!who.empty() && who.front() == '@') who.erase(0, 1);
   if (who.empty()) throw UserError("Say who should own " + a.id + " (for example @carol).");
@@ -397,8 +403,8 @@ Reply EvidenceAsks::reassign(ActionCall& call) {
   txn.expect_field(s_.store.keys().item(a.id), "owner", from, a.id + " was reassigned meanwhile.");
   txn.expect_field(s_.store.keys().item(a.id), "status", "open", a.id + " changed meanwhile.");
   write(txn, a);
-  txn.zrem(s_.store.keys().person_items(from), a.id);
-  txn.zadd(s_.store.keys().person_items(to.id), due_score(a.due), a.id);
+  items::unassign(txn, s_.store.keys(), a.id, from);
+  items::assign(txn, s_.store.keys(), a.id, to.id, *parse_date(a.due));
   txn.audit(call.actor.id, "ask.reassigned", a.id, {{"from", from}, {"to", to.id}});
   txn.send(owner_message(a, from));
   txn.send(owner_message(a, to.id));
@@ -416,14 +422,16 @@ Reply EvidenceAsks::decide(ActionCall& call, bool accept) {
     throw Forbidden("You submitted this evidence, so someone else has to review it.");
   }
   const std::string reason = input(call.press, "reason");
-  if (!accept && reason.empty()) throw UserError("Say why the evidence is rejected; the owner sees it.");
+  if (!accept && reason.empty())
+    throw UserError("Say why the evidence is rejected; the owner sees it.");
   a.status = accept ? "accepted" : "open";
   a.decided_by = call.actor.id;
   a.decided_at = format_iso8601(s_.clock.now());
   a.reject_reason = accept ? "" : reason;
 
   Txn txn = s_.txn_for(call.event);
-  txn.expect_field(s_.store.keys().item(a.id), "status", "in_review", a.id + " was already reviewed.");
+  txn.expect_field(s_.store.keys().item(a.id), "status", "in_review",
+                   a.id + " was already reviewed.");
   txn.expect_field(s_.store.keys().item(a.id), "submissions", std::to_string(submission),
                    "This review is out of date: " + a.id + " has newer evidence.");
   write(txn, a);
@@ -434,8 +442,11 @@ Reply EvidenceAsks::decide(ActionCall& call, bool accept) {
                            {"at", a.decided_at},
                            {"reason", reason}}
                 .dump());
-  if (a.reviewer != a.owner) txn.zrem(s_.store.keys().person_items(a.reviewer), a.id);
-  if (accept) txn.zrem(s_.store.keys().person_items(a.owner), a.id);
+  if (a.reviewer != a.owner) items::unassign(txn, s_.store.keys(), a.id, a.reviewer);
+  if (accept) {
+    items::unassign(txn, s_.store.keys(), a.id, a.owner);
+    items::resolved(txn, s_.store.keys(), a.id);
+  }
   txn.audit(call.actor.id, accept ? "ask.accepted" : "ask.rejected", a.id,
             {{"submission", submission}, {"reason", reason}});
   EvidenceAsk reviewed = a;

@@ -13,7 +13,7 @@
 namespace auditbot {
 
 struct EvidenceAsk {
-  std::string id;  // ASK-1
+  std::string id;      // ASK-1
   std::string status;  // open | in_review | accepted
   std::string owner;
   std::string control;

@@ -18,7 +18,8 @@ Reply MyItems::list(const Person& p) const {
                                             std::numeric_limits<double>::infinity());
   if (ids.empty()) return Reply::ok("You have no open items. 🎉");
   std::vector<std::string> keys;
-  for (const auto& id : ids) keys.push_back(s_.store.keys().item(id));
+  for (const auto& id : ids)
+    keys.push_back(s_.store.keys().item(id));
   const auto items = s_.store.hgetall_many(keys);
   const Date today = s_.today_for(p);
   std::string text = "Your open items (" + std::to_string(ids.size()) + "):";

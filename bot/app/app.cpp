@@ -41,20 +41,21 @@ std::vector<HttpRoute> App::http_routes() {
   routes.push_back({http::verb::get, "/healthz", 0, [](const HttpRequest& req) {
                       return make_response(req, http::status::ok, "ok\n");
                     }});
-  routes.push_back({http::verb::get, "/readyz", 0, [this](const HttpRequest& req) {
-                      bool ready = false;
-                      try {
-                        ready = redis_->ping();
-                      } catch (const std::exception&) {
-                        ready = false;
-                      }
-                      Metrics::global()
-                          .gauge("auditbot_redis_up", "1 when Redis answered the last readiness check")
-                          .store(ready ? 1 : 0);
-                      return ready ? make_response(req, http::status::ok, "ready\n")
-                                   : make_response(req, http::status::service_unavailable,
-                                                   "redis unreachable\n");
-                    }});
+  routes.push_back(
+      {http::verb::get, "/readyz", 0, [this](const HttpRequest& req) {
+         bool ready = false;
+         try {
+           ready = redis_->ping();
+         } catch (const std::exception&) {
+           ready = false;
+         }
+         Metrics::global()
+             .gauge("auditbot_redis_up", "1 when Redis answered the last readiness check")
+             .store(ready ? 1 : 0);
+         return ready
+                    ? make_response(req, http::status::ok, "ready\n")
+                    : make_response(req, http::status::service_unavailable, "redis unreachable\n");
+       }});
   routes.push_back({http::verb::get, "/metrics", 0, [](const HttpRequest& req) {
                       return make_response(req, http::status::ok, Metrics::global().render(),
                                            "text/plain; version=0.0.4");

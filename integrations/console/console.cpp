@@ -27,8 +27,10 @@ void print_body(std::ostream& out, const std::string& title, const std::string& 
                 const std::vector<Field>& fields, const std::string& context) {
   if (!title.empty()) out << "   *" << title << "*\n";
   std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) out << "   " << line << "\n";
-  for (const auto& f : fields) out << "   " << f.label << ": " << f.value << "\n";
+  for (std::string line; std::getline(lines, line);)
+    out << "   " << line << "\n";
+  for (const auto& f : fields)
+    out << "   " << f.label << ": " << f.value << "\n";
   if (!context.empty()) out << "   (" << context << ")\n";
 }
 
@@ -37,12 +39,12 @@ void print_body(std::ostream& out, const std::string& title, const std::string& 
 DeliveryResult ConsoleDeliverer::deliver(const OutboxEntry& e) {
   const Message& m = e.message;
   const bool update = !m.key.empty() && !seen_keys_.insert(m.key).second;
-  out_ << ">> " << who(people_, m.to) << (update ? "  (replaces the earlier message)" : "")
-       << "\n";
+  out_ << ">> " << who(people_, m.to) << (update ? "  (replaces the earlier message)" : "") << "\n";
   print_body(out_, m.title, m.text, m.fields, m.context);
   if (!m.key.empty()) {
     // A replaced message's old buttons are gone, as they are in Slack and Teams.
-    for (int n : buttons_by_message_[m.key]) buttons_.erase(n);
+    for (int n : buttons_by_message_[m.key])
+      buttons_.erase(n);
     buttons_by_message_[m.key].clear();
   }
   if (!m.buttons.empty()) out_ << buttons_line(m.buttons, m.key, m.to);
@@ -70,7 +72,8 @@ void ConsoleDeliverer::print_reply(const Reply& r, const std::string& person) {
     out_ << (first ? (r.error ? "  ! " : "  ↳ ") : "    ") << line << "\n";
     first = false;
   }
-  for (const auto& f : r.fields) out_ << "    " << f.label << ": " << f.value << "\n";
+  for (const auto& f : r.fields)
+    out_ << "    " << f.label << ": " << f.value << "\n";
   if (!r.buttons.empty()) out_ << buttons_line(r.buttons, "", Recipient::person(person));
   out_ << std::flush;
 }
@@ -98,7 +101,9 @@ void ConsoleChat::switch_to(const std::string& person) {
   current_ = p->id;
 }
 
-void ConsoleChat::flush() { dispatcher_.drain(); }
+void ConsoleChat::flush() {
+  dispatcher_.drain();
+}
 
 void ConsoleChat::run(std::istream& in, bool interactive) {
   flush();
@@ -116,8 +121,10 @@ void ConsoleChat::run(std::istream& in, bool interactive) {
 
 bool ConsoleChat::handle_line(const std::string& raw) {
   std::string line = raw;
-  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
-  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.erase(0, 1);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+    line.pop_back();
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front())))
+    line.erase(0, 1);
   if (line.empty() || line.front() == '#') return true;
   try {
     if (line == "/quit" || line == "/exit") return false;
@@ -126,13 +133,15 @@ bool ConsoleChat::handle_line(const std::string& raw) {
     } else if (line == "/who") {
       for (const auto& p : people_.all()) {
         std::string roles;
-        for (Role r : p.roles) roles += (roles.empty() ? "" : ", ") + std::string(to_string(r));
+        for (Role r : p.roles)
+          roles += (roles.empty() ? "" : ", ") + std::string(to_string(r));
         out_ << "   @" << p.id << "  " << p.name << (roles.empty() ? "" : "  [" + roles + "]")
              << "  " << people_.timezone_of(p) << "\n";
       }
     } else if (line.rfind("/as", 0) == 0 && (line.size() == 3 || line[3] == ' ')) {
       std::string rest = line.size() > 3 ? line.substr(4) : "";
-      while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
+      while (!rest.empty() && rest.front() == ' ')
+        rest.erase(0, 1);
       if (rest.empty()) throw UserError("Usage: /as <person>");
       switch_to(rest);
       out_ << "   You are now " << current_ << ".\n";
@@ -164,17 +173,19 @@ void ConsoleChat::press(const std::string& args) {
   ButtonPress press{shown->button.action_id, shown->button.value, {}, shown->message_key};
   const auto& inputs = shown->button.inputs;
   std::size_t required = 0;
-  for (const auto& i : inputs) required += i.optional ? 0 : 1;
+  for (const auto& i : inputs)
+    required += i.optional ? 0 : 1;
   if (tokens.size() < required) {
-    throw UserError("[" + std::to_string(n) + "] " + shown->button.label + " needs:" +
-                    input_hint(shown->button) + "  (quote text with spaces)");
+    throw UserError("[" + std::to_string(n) + "] " + shown->button.label +
+                    " needs:" + input_hint(shown->button) + "  (quote text with spaces)");
   }
   std::size_t t = 0;
   for (std::size_t i = 0; i < inputs.size() && t < tokens.size(); ++i) {
     std::string value = tokens[t++].text;
     if (tokens[t - 1].kind == Token::Kind::mention) value = "@" + value;
     // The last input takes whatever is left, so unquoted notes still work.
-    while (i + 1 == inputs.size() && t < tokens.size()) value += " " + tokens[t++].text;
+    while (i + 1 == inputs.size() && t < tokens.size())
+      value += " " + tokens[t++].text;
     press.inputs[inputs[i].name] = value;
   }
   if (inputs.empty() && !tokens.empty()) {

@@ -8,8 +8,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -102,7 +102,8 @@ TEST(ServeProcess, HealthReadinessMetricsShutdownAndNoSecretsInTheLog) {
 TEST(ServeProcess, UnknownConfigKeyStopsStartUpNamingIt) {
   const std::string dir = make_temp_dir("badcfg");
   write_file(dir + "/auditbot.yaml", "org: {id: x}\nslack:\n  bot_tokn: abc\n");
-  const auto r = run_process({AUDITBOT_BINARY, "serve", "--config", dir + "/auditbot.yaml"}, {}, "");
+  const auto r =
+      run_process({AUDITBOT_BINARY, "serve", "--config", dir + "/auditbot.yaml"}, {}, "");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("slack.bot_tokn"));
   std::filesystem::remove_all(dir);

@@ -97,7 +97,8 @@ TEST_F(EvidenceAskFlow, SubmitThenAcceptClosesTheAsk) {
   EXPECT_THAT(h.command("lena", "mine").text, HasSubstr("no open items"));
 
   std::vector<std::string> actions;
-  for (const auto& e : h.audit_entries()) actions.push_back(e.action);
+  for (const auto& e : h.audit_entries())
+    actions.push_back(e.action);
   EXPECT_EQ(actions, (std::vector<std::string>{"controls.seeded", "ask.created", "ask.submitted",
                                                "ask.accepted"}));
   EXPECT_TRUE(verify_audit_log(h.app().store()).ok);
@@ -203,7 +204,8 @@ TEST_F(EvidenceAskFlow, BadInputsOnButtonsChangeNothing) {
   h.command("lena", "ask @bob AC-01 \"Q4 access review\" due 2026-12-11");
   const auto before = snapshot();
   EXPECT_TRUE(h.press("bob", "ask.submit", "ASK-1", {{"link", "not a link"}}).error);
-  EXPECT_TRUE(h.press("bob", "ask.more_time", "ASK-1", {{"date", "2026-12-05"}, {"reason", "x"}}).error);
+  EXPECT_TRUE(
+      h.press("bob", "ask.more_time", "ASK-1", {{"date", "2026-12-05"}, {"reason", "x"}}).error);
   EXPECT_TRUE(h.press("bob", "ask.more_time", "ASK-1", {{"date", "2026-12-20"}}).error);
   EXPECT_TRUE(h.press("bob", "ask.more_time", "ASK-1", {{"date", "soon"}, {"reason", "x"}}).error);
   EXPECT_TRUE(h.press("bob", "ask.reassign", "ASK-1", {{"person", "@nobody"}}).error);
@@ -240,7 +242,8 @@ TEST_F(EvidenceAskFlow, ReassignMovesTheAskAndRetiresTheOldButtons) {
 
 TEST_F(EvidenceAskFlow, RedeliveredEventChangesStateOnce) {
   h.command("lena", "ask @bob AC-01 \"Q4 access review\" due 2026-12-11", "Ev1");
-  const Reply again = h.command("lena", "ask @bob AC-01 \"Q4 access review\" due 2026-12-11", "Ev1");
+  const Reply again =
+      h.command("lena", "ask @bob AC-01 \"Q4 access review\" due 2026-12-11", "Ev1");
   EXPECT_THAT(again.text, HasSubstr("already recorded"));
   EXPECT_EQ(h.sent_to("bob").size(), 1u);
   EXPECT_TRUE(h.item("ASK-2").empty());

@@ -35,9 +35,15 @@ Config test_config(const std::string& redis_url) {
 }
 
 std::vector<Control> test_controls() {
-  return {Control{"AC-01", "Quarterly user access review", {"CC6.1", "CC6.2"}, "bob",
+  return {Control{"AC-01",
+                  "Quarterly user access review",
+                  {"CC6.1", "CC6.2"},
+                  "bob",
                   {{"Access review export", "quarterly"}}},
-          Control{"CM-01", "Peer-reviewed changes", {"CC8.1"}, "kenji",
+          Control{"CM-01",
+                  "Peer-reviewed changes",
+                  {"CC8.1"},
+                  "kenji",
                   {{"Merged pull request sample", "quarterly"}}}};
 }
 
@@ -46,7 +52,9 @@ DeliveryResult RecordingDeliverer::deliver(const OutboxEntry& e) {
   return {};
 }
 
-TimePoint default_start() { return *parse_iso8601("2026-12-01T15:00:00Z"); }
+TimePoint default_start() {
+  return *parse_iso8601("2026-12-01T15:00:00Z");
+}
 
 Harness::Harness(TimePoint start) : clock_(start) {
   app_ = std::make_unique<App>(test_config(redis_.url()), clock_);
@@ -118,8 +126,9 @@ const Message* Harness::latest(const std::string& person, const std::string& key
 }
 
 std::map<std::string, std::string> Harness::item(const std::string& id) {
-  return app_->store().hgetall(app_->store().keys().item(id)).value_or(
-      std::map<std::string, std::string>{});
+  return app_->store()
+      .hgetall(app_->store().keys().item(id))
+      .value_or(std::map<std::string, std::string>{});
 }
 
 std::vector<AuditEntry> Harness::audit_entries() {

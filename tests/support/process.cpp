@@ -16,7 +16,8 @@ namespace {
 
 std::vector<char*> argv_of(const std::vector<std::string>& args) {
   std::vector<char*> v;
-  for (const auto& a : args) v.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : args)
+    v.push_back(const_cast<char*>(a.c_str()));
   v.push_back(nullptr);
   return v;
 }
@@ -28,14 +29,16 @@ void apply_env(const std::map<std::string, std::string>& env) {
   clearenv();
   setenv("PATH", keep_path.c_str(), 1);
   setenv("TZ", "UTC", 1);
-  for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+  for (const auto& [k, v] : env)
+    setenv(k.c_str(), v.c_str(), 1);
 }
 
 std::string slurp_fd(int fd) {
   std::string out;
   char buf[4096];
   ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  while ((n = ::read(fd, buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<std::size_t>(n));
   return out;
 }
 
@@ -129,7 +132,9 @@ bool BackgroundProcess::running() {
   return !reaped_;
 }
 
-std::string BackgroundProcess::log() const { return read_file(log_path_); }
+std::string BackgroundProcess::log() const {
+  return read_file(log_path_);
+}
 
 void write_file(const std::string& path, const std::string& content) {
   std::ofstream f(path, std::ios::binary);
