@@ -13,19 +13,24 @@ constexpr const char* kGroup = "delivery";
 
 // Parses one stream entry [id, [field, value, ...]]; nullopt when it cannot be delivered.
 std::optional<OutboxEntry> parse_entry(const redis::Reply& entry) {
-  if (entry.type != redis::Reply::Type::array || entry.elements.size() < 2) return std::nullopt;
+  if (entry.type != redis::Reply::Type::array || entry.elements.size() < 2) {
+    return std::nullopt;
+  }
   OutboxEntry out;
   out.stream_id = entry.elements[0].as_string();
   const auto& fv = entry.elements[1].elements;
   std::optional<std::string> message_json;
   for (std::size_t i = 0; i + 1 < fv.size(); i += 2) {
     const std::string& f = fv[i].as_string();
-    if (f == "id")
+    if (f == "id") {
       out.id = fv[i + 1].as_string();
-    else if (f == "message")
+    } else if (f == "message") {
       message_json = fv[i + 1].as_string();
+    }
   }
-  if (out.id.empty() || !message_json) return std::nullopt;
+  if (out.id.empty() || !message_json) {
+    return std::nullopt;
+  }
   try {
     out.message = nlohmann::json::parse(*message_json).get<Message>();
   } catch (const std::exception&) {  // bad JSON or an unknown enum value
@@ -48,13 +53,17 @@ RedisOutboxQueue::RedisOutboxQueue(Store& store, std::string consumer)
 
 std::vector<OutboxEntry> RedisOutboxQueue::claim(std::size_t max, std::chrono::milliseconds block) {
   std::vector<OutboxEntry> out;
-  if (max == 0) return out;
+  if (max == 0) {
+    return out;
+  }
   redis::Command cmd{"XREADGROUP", "GROUP", kGroup, consumer_, "COUNT", std::to_string(max)};
   // BLOCK holds one pool connection for its whole duration and must end before the command
   // timeout; callers use zero or a short block. BLOCK 0 would mean "forever", so zero omits it.
   if (block.count() > 0) {
     auto limit = store_.client().options().command_timeout / 2;
-    if (limit.count() > 0) block = std::min(block, limit);
+    if (limit.count() > 0) {
+      block = std::min(block, limit);
+    }
     cmd.push_back("BLOCK");
     cmd.push_back(std::to_string(std::max<std::int64_t>(block.count(), 1)));
   }
@@ -72,9 +81,13 @@ std::vector<OutboxEntry> RedisOutboxQueue::claim(std::size_t max, std::chrono::m
     }
     throw redis::ReplyError(r.str);
   }
-  if (r.type != redis::Reply::Type::array) return out;  // nil: nothing new
+  if (r.type != redis::Reply::Type::array) {
+    return out;  // nil: nothing new
+  }
   for (const auto& stream : r.elements) {
-    if (stream.elements.size() < 2) continue;
+    if (stream.elements.size() < 2) {
+      continue;
+    }
     for (const auto& entry : stream.elements[1].elements) {
       if (auto e = parse_entry(entry)) {
         out.push_back(std::move(*e));
@@ -91,13 +104,19 @@ std::vector<OutboxEntry> RedisOutboxQueue::claim(std::size_t max, std::chrono::m
 void RedisOutboxQueue::ack(const OutboxEntry& e) {
   redis::Reply r =
       store_.client().command({"XACK", store_.keys().outbox_stream(), kGroup, e.stream_id});
-  if (r.type == redis::Reply::Type::error) throw redis::ReplyError(r.str);
+  if (r.type == redis::Reply::Type::error) {
+    throw redis::ReplyError(r.str);
+  }
 }
 
 std::size_t RedisOutboxQueue::pending() {
   redis::Reply r = store_.client().command({"XPENDING", store_.keys().outbox_stream(), kGroup});
-  if (r.type == redis::Reply::Type::error) throw redis::ReplyError(r.str);
-  if (r.type != redis::Reply::Type::array || r.elements.empty()) return 0;
+  if (r.type == redis::Reply::Type::error) {
+    throw redis::ReplyError(r.str);
+  }
+  if (r.type != redis::Reply::Type::array || r.elements.empty()) {
+    return 0;
+  }
   return static_cast<std::size_t>(r.elements[0].as_integer());
 }
 

@@ -49,7 +49,9 @@ std::int64_t Reply::as_integer() const {
       // Some commands (HGET of a counter, Lua tostring) hand numbers back as text.
       std::int64_t v = 0;
       auto [ptr, ec] = std::from_chars(str.data(), str.data() + str.size(), v);
-      if (ec == std::errc() && ptr == str.data() + str.size() && !str.empty()) return v;
+      if (ec == std::errc() && ptr == str.data() + str.size() && !str.empty()) {
+        return v;
+      }
       throw Error("expected an integer reply, got a non-numeric string");
     }
     case Type::nil:
@@ -61,7 +63,9 @@ std::int64_t Reply::as_integer() const {
 }
 
 std::optional<std::string> Reply::as_optional_string() const {
-  if (type == Type::nil) return std::nullopt;
+  if (type == Type::nil) {
+    return std::nullopt;
+  }
   return as_string();
 }
 
@@ -74,9 +78,15 @@ bool all_digits(std::string_view s) {
 }
 
 int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 
@@ -91,8 +101,9 @@ std::string percent_decode(std::string_view s) {
       }
       int hi = hex_value(s[i + 1]);
       int lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0)
+      if (hi < 0 || lo < 0) {
         throw std::invalid_argument("REDIS_URL: the password has a broken %-escape");
+      }
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
     } else {
@@ -152,17 +163,24 @@ Options Options::from_url(std::string_view url) {
     host = authority.substr(1, close - 1);
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':')
+      if (after.front() != ':') {
         throw std::invalid_argument("REDIS_URL: unexpected text after the host");
+      }
       port = after.substr(1);
-      if (port.empty()) throw std::invalid_argument("REDIS_URL: the port after ':' is empty");
+      if (port.empty()) {
+        throw std::invalid_argument("REDIS_URL: the port after ':' is empty");
+      }
     }
   } else if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
-    if (port.empty()) throw std::invalid_argument("REDIS_URL: the port after ':' is empty");
+    if (port.empty()) {
+      throw std::invalid_argument("REDIS_URL: the port after ':' is empty");
+    }
   }
-  if (host.empty()) throw std::invalid_argument("REDIS_URL: the host is missing");
+  if (host.empty()) {
+    throw std::invalid_argument("REDIS_URL: the host is missing");
+  }
   o.host = std::string(host);
 
   if (!port.empty()) {
@@ -198,7 +216,7 @@ std::string sha1_hex(std::string_view data) {
   }
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
+  out.reserve(static_cast<std::size_t>(len) * 2);
   for (unsigned i = 0; i < len; ++i) {
     out.push_back(digits[md[i] >> 4]);
     out.push_back(digits[md[i] & 0xf]);
@@ -215,14 +233,18 @@ namespace {
 
 struct ContextDeleter {
   void operator()(redisContext* c) const {
-    if (c) redisFree(c);
+    if (c) {
+      redisFree(c);
+    }
   }
 };
 using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 
 struct ReplyDeleter {
   void operator()(redisReply* r) const {
-    if (r) freeReplyObject(r);
+    if (r) {
+      freeReplyObject(r);
+    }
   }
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
@@ -256,8 +278,9 @@ Reply convert(const redisReply* r) {
     case REDIS_REPLY_ARRAY:
       out.type = Reply::Type::array;
       out.elements.reserve(r->elements);
-      for (std::size_t i = 0; i < r->elements; ++i)
+      for (std::size_t i = 0; i < r->elements; ++i) {
         out.elements.push_back(convert(r->element[i]));
+      }
       break;
     default:
       out.type = Reply::Type::nil;
@@ -267,7 +290,9 @@ Reply convert(const redisReply* r) {
 }
 
 bool looks_like_timeout(int saved_errno, const char* errstr) {
-  if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT) return true;
+  if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT) {
+    return true;
+  }
   return std::strstr(errstr, "timed out") != nullptr ||
          std::strstr(errstr, "temporarily unavailable") != nullptr;
 }
@@ -275,7 +300,9 @@ bool looks_like_timeout(int saved_errno, const char* errstr) {
 // Throws the typed I/O error for a context that failed after a command was written.
 [[noreturn]] void throw_io(const redisContext* c, int saved_errno, const char* what) {
   std::string msg = std::string("redis: ") + what + ": " + (c ? c->errstr : "no connection");
-  if (c && looks_like_timeout(saved_errno, c->errstr)) throw TimeoutError(msg);
+  if (c && looks_like_timeout(saved_errno, c->errstr)) {
+    throw TimeoutError(msg);
+  }
   throw IoError(msg);
 }
 
@@ -286,8 +313,12 @@ bool idle_connection_is_dead(const redisContext* c) {
   p.fd = c->fd;
   p.events = POLLIN;
   int rc = ::poll(&p, 1, 0);
-  if (rc < 0) return true;
-  if (rc == 0) return false;
+  if (rc < 0) {
+    return true;
+  }
+  if (rc == 0) {
+    return false;
+  }
   return (p.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
@@ -310,8 +341,9 @@ std::chrono::milliseconds jittered_backoff(const Options& o, int attempt) {
   auto base = std::max<std::int64_t>(o.backoff_min.count(), 1);
   auto cap = std::max<std::int64_t>(o.backoff_max.count(), base);
   std::int64_t d = base;
-  for (int i = 0; i < attempt && d < cap; ++i)
+  for (int i = 0; i < attempt && d < cap; ++i) {
     d *= 2;
+  }
   d = std::min(d, cap);
   // "Equal jitter": half fixed, half random, so replicas do not reconnect in lockstep.
   std::uniform_int_distribution<std::int64_t> dist(d / 2, d);
@@ -381,14 +413,22 @@ ReplyPtr round_trip(redisContext* c, const Command& cmd) {
 ContextPtr open_connection(const Options& o) {
   ContextPtr c(redisConnectWithTimeout(o.host.c_str(), o.port, to_timeval(o.connect_timeout)));
   int saved_errno = errno;
-  if (!c) throw IoError("redis: cannot allocate a connection");
-  if (c->err) throw_io(c.get(), saved_errno, "connect failed");
-  if (o.command_timeout.count() > 0) redisSetTimeout(c.get(), to_timeval(o.command_timeout));
+  if (!c) {
+    throw IoError("redis: cannot allocate a connection");
+  }
+  if (c->err) {
+    throw_io(c.get(), saved_errno, "connect failed");
+  }
+  if (o.command_timeout.count() > 0) {
+    redisSetTimeout(c.get(), to_timeval(o.command_timeout));
+  }
   redisEnableKeepAlive(c.get());
   if (!o.password.empty()) {
     ReplyPtr r = round_trip(c.get(), {"AUTH", o.password});
     saved_errno = errno;
-    if (!r) throw_io(c.get(), saved_errno, "AUTH failed");
+    if (!r) {
+      throw_io(c.get(), saved_errno, "AUTH failed");
+    }
     if (r->type == REDIS_REPLY_ERROR) {
       // Not retried: a wrong password does not get better with backoff. Reply text omitted
       // on purpose so nothing password-related reaches a log.
@@ -398,7 +438,9 @@ ContextPtr open_connection(const Options& o) {
   if (o.db != 0) {
     ReplyPtr r = round_trip(c.get(), {"SELECT", std::to_string(o.db)});
     saved_errno = errno;
-    if (!r) throw_io(c.get(), saved_errno, "SELECT failed");
+    if (!r) {
+      throw_io(c.get(), saved_errno, "SELECT failed");
+    }
     if (r->type == REDIS_REPLY_ERROR) {
       throw Error("redis: cannot select database " + std::to_string(o.db) + ": " +
                   std::string(r->str, r->len));
@@ -409,13 +451,19 @@ ContextPtr open_connection(const Options& o) {
 
 // Makes sure the lease holds a live connection, reconnecting up to `attempts` times.
 void ensure_connected(ContextPtr& ctx, const Options& o, int attempts) {
-  if (ctx && (ctx->err || idle_connection_is_dead(ctx.get()))) ctx.reset();
-  if (ctx) return;
+  if (ctx && (ctx->err || idle_connection_is_dead(ctx.get()))) {
+    ctx.reset();
+  }
+  if (ctx) {
+    return;
+  }
   attempts = std::max(attempts, 1);
   bool last_was_timeout = false;
   std::string last_error;
   for (int attempt = 0; attempt < attempts; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(jittered_backoff(o, attempt - 1));
+    if (attempt > 0) {
+      std::this_thread::sleep_for(jittered_backoff(o, attempt - 1));
+    }
     try {
       ctx = open_connection(o);
       return;
@@ -429,7 +477,9 @@ void ensure_connected(ContextPtr& ctx, const Options& o, int attempts) {
   }
   std::string msg = "redis: cannot connect to " + o.host + ":" + std::to_string(o.port) +
                     " after " + std::to_string(attempts) + " attempts (" + last_error + ")";
-  if (last_was_timeout) throw TimeoutError(msg);
+  if (last_was_timeout) {
+    throw TimeoutError(msg);
+  }
   throw IoError(msg);
 }
 
@@ -439,14 +489,17 @@ Client::Client(Options options) : options_(std::move(options)), pool_(std::make_
   ignore_sigpipe_once();
   std::size_t n = std::max<std::size_t>(options_.pool_size, 1);
   pool_->slots.resize(n);
-  for (std::size_t i = 0; i < n; ++i)
+  for (std::size_t i = 0; i < n; ++i) {
     pool_->free_ids.push_back(n - 1 - i);
+  }
 }
 
 Client::~Client() = default;
 
 Reply Client::command(const Command& cmd) {
-  if (cmd.empty()) throw std::invalid_argument("redis: empty command");
+  if (cmd.empty()) {
+    throw std::invalid_argument("redis: empty command");
+  }
   Lease lease(pool_->mu, pool_->cv, pool_->slots, pool_->free_ids);
   ensure_connected(lease.ctx(), options_, options_.max_attempts);
   ReplyPtr r = round_trip(lease.ctx().get(), cmd);
@@ -461,7 +514,9 @@ Reply Client::command(const Command& cmd) {
 
 std::vector<Reply> Client::pipeline(const std::vector<Command>& cmds) {
   std::vector<Reply> out;
-  if (cmds.empty()) return out;
+  if (cmds.empty()) {
+    return out;
+  }
   Lease lease(pool_->mu, pool_->cv, pool_->slots, pool_->free_ids);
   ensure_connected(lease.ctx(), options_, options_.max_attempts);
   redisContext* c = lease.ctx().get();
@@ -523,7 +578,9 @@ Reply Client::eval(const Script& script, const std::vector<std::string>& keys,
   // NOSCRIPT means nothing ran, so loading and calling again is safe.
   if (reply.type == Reply::Type::error && reply.str.rfind("NOSCRIPT", 0) == 0) {
     Reply loaded = run({"SCRIPT", "LOAD", script.source});
-    if (loaded.type == Reply::Type::error) return loaded;
+    if (loaded.type == Reply::Type::error) {
+      return loaded;
+    }
     if (loaded.str != script.sha1) {
       throw Error("redis: SCRIPT LOAD returned an unexpected sha1");
     }

@@ -32,8 +32,12 @@ std::string to_hex(const unsigned char* data, std::size_t n) {
 
 // Exact text for a score: Lua would round a JSON number to 14 digits.
 std::string score_text(double v) {
-  if (std::isinf(v)) return v > 0 ? "+inf" : "-inf";
-  if (std::isnan(v)) throw std::invalid_argument("sorted-set score is NaN");
+  if (std::isinf(v)) {
+    return v > 0 ? "+inf" : "-inf";
+  }
+  if (std::isnan(v)) {
+    throw std::invalid_argument("sorted-set score is NaN");
+  }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
@@ -45,14 +49,20 @@ std::string dump(const nlohmann::json& j) {
 }
 
 const redis::Reply& checked(const redis::Reply& r) {
-  if (r.type == redis::Reply::Type::error) throw redis::ReplyError(r.str);
+  if (r.type == redis::Reply::Type::error) {
+    throw redis::ReplyError(r.str);
+  }
   return r;
 }
 
 std::optional<std::map<std::string, std::string>> to_map(const redis::Reply& r) {
   checked(r);
-  if (r.type != redis::Reply::Type::array) throw redis::Error("expected an array reply");
-  if (r.elements.empty()) return std::nullopt;  // Redis never keeps an empty hash
+  if (r.type != redis::Reply::Type::array) {
+    throw redis::Error("expected an array reply");
+  }
+  if (r.elements.empty()) {
+    return std::nullopt;  // Redis never keeps an empty hash
+  }
   std::map<std::string, std::string> out;
   for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
     out.emplace(r.elements[i].as_string(), r.elements[i + 1].as_string());
@@ -63,18 +73,25 @@ std::optional<std::map<std::string, std::string>> to_map(const redis::Reply& r) 
 std::vector<std::string> to_strings(const redis::Reply& r) {
   checked(r);
   std::vector<std::string> out;
-  if (r.type == redis::Reply::Type::nil) return out;
-  if (r.type != redis::Reply::Type::array) throw redis::Error("expected an array reply");
+  if (r.type == redis::Reply::Type::nil) {
+    return out;
+  }
+  if (r.type != redis::Reply::Type::array) {
+    throw redis::Error("expected an array reply");
+  }
   out.reserve(r.elements.size());
-  for (const auto& e : r.elements)
+  for (const auto& e : r.elements) {
     out.push_back(e.as_string());
+  }
   return out;
 }
 
 std::int64_t parse_seq(const std::string& s) {
   std::int64_t v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty() || v < 1) return -1;
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty() || v < 1) {
+    return -1;
+  }
   return v;
 }
 
@@ -83,12 +100,14 @@ std::int64_t parse_seq(const std::string& s) {
 // ---------------------------------------------------------------- Keys
 
 Keys::Keys(std::string org_id) {
-  if (org_id.empty()) throw std::invalid_argument("organisation id is empty");
+  if (org_id.empty()) {
+    throw std::invalid_argument("organisation id is empty");
+  }
   // A brace inside the tag would move keys to another cluster slot.
   if (org_id.find_first_of("{}") != std::string::npos) {
     throw std::invalid_argument("organisation id must not contain '{' or '}'");
   }
-  prefix_ = "auditbot:{" + org_id + "}:";
+  prefix_ = "auditbot:{" + std::move(org_id) + "}:";
 }
 
 std::string Keys::item(std::string_view id) const {
@@ -161,24 +180,26 @@ std::string sha256_hex(std::string_view data) {
 
 // ---------------------------------------------------------------- Txn
 
-std::size_t Txn::key_ref(const std::string& key) {
+std::size_t Txn::key_ref(std::string key) {
   auto it = key_index_.find(key);
-  if (it != key_index_.end()) return it->second;
+  if (it != key_index_.end()) {
+    return it->second;
+  }
   key_list_.push_back(key);
   std::size_t idx = key_list_.size();  // 1-based, as Lua's KEYS
-  key_index_.emplace(key, idx);
+  key_index_.emplace(std::move(key), idx);
   return idx;
 }
 
 Txn& Txn::claim_once(std::string key, std::chrono::seconds ttl) {
   auto secs = std::max<std::int64_t>(ttl.count(), 1);  // EX 0 is an error in Redis
-  ops_.push_back({{"op", "claim"}, {"k", key_ref(key)}, {"ttl", std::to_string(secs)}});
+  ops_.push_back({{"op", "claim"}, {"k", key_ref(std::move(key))}, {"ttl", std::to_string(secs)}});
   return *this;
 }
 
 Txn& Txn::expect_field(std::string key, std::string field, std::string value, std::string why) {
   ops_.push_back({{"op", "expect_field"},
-                  {"k", key_ref(key)},
+                  {"k", key_ref(std::move(key))},
                   {"f", std::move(field)},
                   {"v", std::move(value)},
                   {"why", std::move(why)}});
@@ -186,63 +207,70 @@ Txn& Txn::expect_field(std::string key, std::string field, std::string value, st
 }
 
 Txn& Txn::expect_exists(std::string key, std::string why) {
-  ops_.push_back({{"op", "exists"}, {"k", key_ref(key)}, {"why", std::move(why)}});
+  ops_.push_back({{"op", "exists"}, {"k", key_ref(std::move(key))}, {"why", std::move(why)}});
   return *this;
 }
 
 Txn& Txn::expect_absent(std::string key, std::string why) {
-  ops_.push_back({{"op", "absent"}, {"k", key_ref(key)}, {"why", std::move(why)}});
+  ops_.push_back({{"op", "absent"}, {"k", key_ref(std::move(key))}, {"why", std::move(why)}});
   return *this;
 }
 
 Txn& Txn::hset(std::string key, std::map<std::string, std::string> fields) {
-  if (fields.empty()) return *this;
-  nlohmann::json fv = nlohmann::json::array();
-  for (auto& [f, v] : fields) {
-    fv.push_back(f);
-    fv.push_back(std::move(v));
+  if (fields.empty()) {
+    return *this;
   }
-  ops_.push_back({{"op", "hset"}, {"k", key_ref(key)}, {"fv", std::move(fv)}});
+  nlohmann::json fv = nlohmann::json::array();
+  for (auto& entry : fields) {
+    fv.push_back(entry.first);
+    fv.push_back(std::move(entry.second));
+  }
+  ops_.push_back({{"op", "hset"}, {"k", key_ref(std::move(key))}, {"fv", std::move(fv)}});
   return *this;
 }
 
 Txn& Txn::hdel(std::string key, std::vector<std::string> fields) {
-  if (fields.empty()) return *this;
-  ops_.push_back({{"op", "hdel"}, {"k", key_ref(key)}, {"f", std::move(fields)}});
+  if (fields.empty()) {
+    return *this;
+  }
+  ops_.push_back({{"op", "hdel"}, {"k", key_ref(std::move(key))}, {"f", std::move(fields)}});
   return *this;
 }
 
 Txn& Txn::zadd(std::string key, double score, std::string member) {
-  ops_.push_back(
-      {{"op", "zadd"}, {"k", key_ref(key)}, {"s", score_text(score)}, {"m", std::move(member)}});
+  ops_.push_back({{"op", "zadd"},
+                  {"k", key_ref(std::move(key))},
+                  {"s", score_text(score)},
+                  {"m", std::move(member)}});
   return *this;
 }
 
 Txn& Txn::zrem(std::string key, std::string member) {
-  ops_.push_back({{"op", "zrem"}, {"k", key_ref(key)}, {"m", std::move(member)}});
+  ops_.push_back({{"op", "zrem"}, {"k", key_ref(std::move(key))}, {"m", std::move(member)}});
   return *this;
 }
 
 Txn& Txn::sadd(std::string key, std::string member) {
-  ops_.push_back({{"op", "sadd"}, {"k", key_ref(key)}, {"m", std::move(member)}});
+  ops_.push_back({{"op", "sadd"}, {"k", key_ref(std::move(key))}, {"m", std::move(member)}});
   return *this;
 }
 
 Txn& Txn::srem(std::string key, std::string member) {
-  ops_.push_back({{"op", "srem"}, {"k", key_ref(key)}, {"m", std::move(member)}});
+  ops_.push_back({{"op", "srem"}, {"k", key_ref(std::move(key))}, {"m", std::move(member)}});
   return *this;
 }
 
 Txn& Txn::rpush(std::string key, std::string value) {
-  ops_.push_back({{"op", "rpush"}, {"k", key_ref(key)}, {"v", std::move(value)}});
+  ops_.push_back({{"op", "rpush"}, {"k", key_ref(std::move(key))}, {"v", std::move(value)}});
   return *this;
 }
 
 Txn& Txn::del(std::string key) {
-  ops_.push_back({{"op", "del"}, {"k", key_ref(key)}});
+  ops_.push_back({{"op", "del"}, {"k", key_ref(std::move(key))}});
   return *this;
 }
 
+// NOLINTNEXTLINE(performance-unnecessary-value-param): by-value is the header's contract
 Txn& Txn::audit(std::string actor, std::string action, std::string item, nlohmann::json detail) {
   // A null detail means "nothing to add" and is stored as empty text.
   std::string text = detail.is_null() ? std::string() : dump(detail);
@@ -254,9 +282,12 @@ Txn& Txn::audit(std::string actor, std::string action, std::string item, nlohman
   return *this;
 }
 
+// NOLINTNEXTLINE(performance-unnecessary-value-param): by-value is the header's contract
 std::string Txn::send(Message m) {
   unsigned char random[16];
-  if (RAND_bytes(random, sizeof random) != 1) throw std::runtime_error("RAND_bytes failed");
+  if (RAND_bytes(random, sizeof random) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
   std::string id = "ob-" + to_hex(random, sizeof random);
   nlohmann::json j = m;
   ops_.push_back({{"op", "send"}, {"id", id}, {"message", dump(j)}});
@@ -289,7 +320,9 @@ Txn::Encoded encode_ops(const nlohmann::json& ops, const std::vector<std::string
   }
   auto index_of = [&](const std::string& k) -> std::size_t {
     auto it = key_index.find(k);
-    if (it != key_index.end()) return it->second;
+    if (it != key_index.end()) {
+      return it->second;
+    }
     out.keys.push_back(k);
     return out.keys.size();
   };
@@ -306,7 +339,9 @@ Txn::Encoded encode_ops(const nlohmann::json& ops, const std::vector<std::string
     e.ts = doc["ts"].get<std::string>();
     bool any = false;
     for (auto& op : doc["ops"]) {
-      if (op["op"] != "audit") continue;
+      if (op["op"] != "audit") {
+        continue;
+      }
       any = true;
       ++e.seq;
       e.actor = op["actor"].get<std::string>();
@@ -317,7 +352,9 @@ Txn::Encoded encode_ops(const nlohmann::json& ops, const std::vector<std::string
       op["h"] = hash;
       e.prev = std::move(hash);
     }
-    if (any) doc["hint"] = {{"seq", std::to_string(head->seq)}, {"hash", head->hash}};
+    if (any) {
+      doc["hint"] = {{"seq", std::to_string(head->seq)}, {"hash", head->hash}};
+    }
   }
   out.ops_json = dump(doc);
   return out;
@@ -344,7 +381,9 @@ Store::Store(redis::Client& client, std::string org_id, const Clock& clock)
 
 CommitResult Store::commit(const Txn& txn) {
   CommitResult result;
-  if (txn.empty()) return result;
+  if (txn.empty()) {
+    return result;
+  }
   std::optional<HeadState> head;
   {
     std::lock_guard lock(head_hint_->mu);
@@ -372,7 +411,9 @@ CommitResult Store::commit(const Txn& txn) {
     result.status = CommitResult::Status::duplicate;
   } else if (status == "conflict") {
     result.status = CommitResult::Status::conflict;
-    if (r.elements.size() > 1) result.reason = r.elements[1].as_string();
+    if (r.elements.size() > 1) {
+      result.reason = r.elements[1].as_string();
+    }
   } else {
     throw redis::Error("transaction script returned an unknown status");
   }
@@ -391,12 +432,14 @@ std::vector<std::optional<std::map<std::string, std::string>>> Store::hgetall_ma
     const std::vector<std::string>& keys) {
   std::vector<redis::Command> cmds;
   cmds.reserve(keys.size());
-  for (const auto& k : keys)
+  for (const auto& k : keys) {
     cmds.push_back({"HGETALL", k});
+  }
   std::vector<std::optional<std::map<std::string, std::string>>> out;
   out.reserve(keys.size());
-  for (const auto& r : client_.pipeline(cmds))
+  for (const auto& r : client_.pipeline(cmds)) {
     out.push_back(to_map(r));
+  }
   return out;
 }
 
@@ -421,10 +464,14 @@ std::vector<AuditEntry> Store::read_audit(const std::string& after_stream_id, st
       client_.command({"XRANGE", keys_.audit_stream(), start, "+", "COUNT", std::to_string(count)});
   checked(r);
   std::vector<AuditEntry> out;
-  if (r.type != redis::Reply::Type::array) return out;
+  if (r.type != redis::Reply::Type::array) {
+    return out;
+  }
   out.reserve(r.elements.size());
   for (const auto& entry : r.elements) {
-    if (entry.elements.size() < 2) continue;
+    if (entry.elements.size() < 2) {
+      continue;
+    }
     AuditEntry e;
     e.stream_id = entry.elements[0].as_string();
     e.seq = -1;  // stays -1 when the field is missing or not a number
@@ -432,22 +479,23 @@ std::vector<AuditEntry> Store::read_audit(const std::string& after_stream_id, st
     for (std::size_t i = 0; i + 1 < fv.size(); i += 2) {
       const std::string& f = fv[i].as_string();
       const std::string& v = fv[i + 1].as_string();
-      if (f == "seq")
+      if (f == "seq") {
         e.seq = parse_seq(v);
-      else if (f == "ts")
+      } else if (f == "ts") {
         e.ts = v;
-      else if (f == "actor")
+      } else if (f == "actor") {
         e.actor = v;
-      else if (f == "action")
+      } else if (f == "action") {
         e.action = v;
-      else if (f == "item")
+      } else if (f == "item") {
         e.item = v;
-      else if (f == "detail")
+      } else if (f == "detail") {
         e.detail = v;
-      else if (f == "prev")
+      } else if (f == "prev") {
         e.prev = v;
-      else if (f == "hash")
+      } else if (f == "hash") {
         e.hash = v;
+      }
     }
     out.push_back(std::move(e));
   }
@@ -492,8 +540,8 @@ AuditVerification verify_audit_log(Store& store) {
         std::string missing = e.seq == prev_seq + 2 ? "entry " + from + " missing"
                                                     : "entries " + from + " to " +
                                                           std::to_string(e.seq - 1) + " missing";
-        return fail(prev_seq + 1, e.stream_id,
-                    missing + " (seq jumps from " + std::to_string(prev_seq) + " to " + n + ")");
+        missing += " (seq jumps from " + std::to_string(prev_seq) + " to " + n + ")";
+        return fail(prev_seq + 1, e.stream_id, std::move(missing));
       }
       if (e.prev != prev_hash) {
         if (prev_seq == 0) {
@@ -507,7 +555,9 @@ AuditVerification verify_audit_log(Store& store) {
       last_id = e.stream_id;
       ++v.entries;
     }
-    if (chunk.size() < kChunk) break;
+    if (chunk.size() < kChunk) {
+      break;
+    }
     after = chunk.back().stream_id;
   }
 
@@ -516,9 +566,13 @@ AuditVerification verify_audit_log(Store& store) {
   std::string head_hash;
   if (head) {
     auto s = head->find("seq");
-    if (s != head->end()) head_seq = parse_seq(s->second);
+    if (s != head->end()) {
+      head_seq = parse_seq(s->second);
+    }
     auto h = head->find("hash");
-    if (h != head->end()) head_hash = h->second;
+    if (h != head->end()) {
+      head_hash = h->second;
+    }
   }
   v.head_hash = head_hash;
   if (head_seq != prev_seq) {

@@ -97,7 +97,7 @@ class Txn {
   nlohmann::json ops_ = nlohmann::json::array();
   std::vector<std::string> key_list_;
   std::map<std::string, std::size_t> key_index_;
-  std::size_t key_ref(const std::string& key);
+  std::size_t key_ref(std::string key);
   friend class Store;
 };
 

@@ -42,8 +42,9 @@ class AuditLogTest : public ::testing::Test {
       RawEntry r;
       r.id = e.elements[0].str;
       const auto& fv = e.elements[1].elements;
-      for (std::size_t i = 0; i + 1 < fv.size(); i += 2)
+      for (std::size_t i = 0; i + 1 < fv.size(); i += 2) {
         r.fields.emplace_back(fv[i].str, fv[i + 1].str);
+      }
       out.push_back(std::move(r));
     }
     return out;
@@ -66,7 +67,9 @@ class AuditLogTest : public ::testing::Test {
 
   static std::string& field(RawEntry& e, const std::string& name) {
     for (auto& [f, v] : e.fields) {
-      if (f == name) return v;
+      if (f == name) {
+        return v;
+      }
     }
     throw std::runtime_error("no field " + name);
   }
@@ -93,8 +96,9 @@ TEST_F(AuditLogTest, LongChainVerifiesAcrossReadChunks) {
   // 2,100 entries: the verifier reads 1,000 at a time, so this crosses two chunk edges.
   for (int batch = 0; batch < 70; ++batch) {
     Txn t;
-    for (int i = 0; i < 30; ++i)
+    for (int i = 0; i < 30; ++i) {
       t.audit("system", "tick", "T-" + std::to_string(i), {{"b", batch}});
+    }
     ASSERT_TRUE(store.commit(t).ok());
   }
   auto v = verify_audit_log(store);
@@ -106,7 +110,9 @@ TEST_F(AuditLogTest, ChangedDetailIsNamed) {
   append(6);
   std::string third_id = raw_entries()[2].id;
   rewrite_stream([](RawEntry& e) {
-    if (field(e, "seq") == "3") field(e, "detail") = R"({"url":"https://forged.example/"})";
+    if (field(e, "seq") == "3") {
+      field(e, "detail") = R"({"url":"https://forged.example/"})";
+    }
   });
   ASSERT_EQ(store.read_audit("-", 10)[2].detail, R"({"url":"https://forged.example/"})");
   auto v = verify_audit_log(store);
@@ -120,7 +126,9 @@ TEST_F(AuditLogTest, RehashedEntryBreaksTheLinkToTheNext) {
   append(6);
   // A smarter forger also recomputes entry 3's own hash; entry 4 still points at the old one.
   rewrite_stream([](RawEntry& e) {
-    if (field(e, "seq") != "3") return;
+    if (field(e, "seq") != "3") {
+      return;
+    }
     field(e, "actor") = "mallory";
     AuditEntry a;
     a.seq = 3;

@@ -25,8 +25,10 @@ class OutboxQueueTest : public ::testing::Test {
   std::vector<std::string> queue_for(const std::vector<std::string>& people) {
     Txn t;
     std::vector<std::string> ids;
-    for (const auto& p : people)
+    ids.reserve(people.size());
+    for (const auto& p : people) {
       ids.push_back(t.send(message_for(p)));
+    }
     EXPECT_TRUE(store.commit(t).ok());
     return ids;
   }
@@ -102,8 +104,10 @@ TEST_F(OutboxQueueTest, UnackedEntryIsNotHandedOutAgainAsNew) {
 
 TEST_F(OutboxQueueTest, TwoConsumersNeverGetTheSameEntry) {
   std::vector<std::string> people;
-  for (int i = 0; i < 200; ++i)
+  people.reserve(200);
+  for (int i = 0; i < 200; ++i) {
     people.push_back("p" + std::to_string(i));
+  }
   auto ids = queue_for(people);
 
   RedisOutboxQueue a(store, "replica-a");
@@ -113,7 +117,9 @@ TEST_F(OutboxQueueTest, TwoConsumersNeverGetTheSameEntry) {
   auto work = [&](RedisOutboxQueue& q, std::vector<std::string>& seen) {
     for (;;) {
       auto got = q.claim(7, 0ms);
-      if (got.empty()) return;
+      if (got.empty()) {
+        return;
+      }
       for (const auto& e : got) {
         q.ack(e);
         std::lock_guard lock(mu);

@@ -21,12 +21,12 @@ class RedisClientTest : public ::testing::Test {
 
 TEST_F(RedisClientTest, SetAndGetAreBinarySafe) {
   Client c(opts());
-  std::string value("a b\0c %s\r\n\xff", 12);
+  std::string value("a b\0c %s\r\n\xff", 11);
   EXPECT_EQ(c.command({"SET", "k y", value}).as_string(), "OK");
   Reply r = c.command({"GET", "k y"});
   EXPECT_EQ(r.type, Reply::Type::string);
   EXPECT_EQ(r.as_string(), value);
-  EXPECT_EQ(r.as_string().size(), 12u);
+  EXPECT_EQ(r.as_string().size(), 11u);
 }
 
 TEST_F(RedisClientTest, MissingKeyIsNilAndOptional) {
@@ -54,18 +54,23 @@ TEST_F(RedisClientTest, PipelineKeepsReplyOrderIncludingErrors) {
   Client c(opts());
   c.command({"SET", "word", "hello"});
   std::vector<Command> cmds;
-  for (int i = 0; i < 50; ++i)
+  cmds.reserve(101);
+  for (int i = 0; i < 50; ++i) {
     cmds.push_back({"INCR", "counter"});
+  }
   cmds.push_back({"INCR", "word"});  // fails in the middle
-  for (int i = 0; i < 50; ++i)
+  for (int i = 0; i < 50; ++i) {
     cmds.push_back({"INCR", "counter"});
+  }
   auto replies = c.pipeline(cmds);
   ASSERT_EQ(replies.size(), 101u);
-  for (int i = 0; i < 50; ++i)
+  for (int i = 0; i < 50; ++i) {
     EXPECT_EQ(replies[i].as_integer(), i + 1);
+  }
   EXPECT_EQ(replies[50].type, Reply::Type::error);
-  for (int i = 51; i < 101; ++i)
+  for (int i = 51; i < 101; ++i) {
     EXPECT_EQ(replies[i].as_integer(), i);
+  }
   EXPECT_TRUE(c.pipeline({}).empty());
 }
 
@@ -116,14 +121,17 @@ TEST_F(RedisClientTest, ManyThreadsShareASmallPool) {
   o.pool_size = 2;
   Client c(o);
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < 100; ++i)
+      for (int i = 0; i < 100; ++i) {
         c.command({"INCR", "shared"});
+      }
     });
   }
-  for (auto& t : threads)
+  for (auto& t : threads) {
     t.join();
+  }
   EXPECT_EQ(c.command({"GET", "shared"}).as_integer(), 800);
 }
 
@@ -285,8 +293,8 @@ TEST(RedisOptionsFromUrl, RejectsBadUrlsWithClearMessages) {
   EXPECT_NE(message("redis://redis/x").find("database"), std::string::npos);
   EXPECT_NE(message("redis://redis:6379/0?timeout=1").find("query"), std::string::npos);
   EXPECT_NE(message("redis://alice:pw@redis").find("user"), std::string::npos);
-  EXPECT_NE(message("redis://:p%zz@redis").find("%"), std::string::npos);
-  EXPECT_NE(message("redis://[::1:6379").find("]"), std::string::npos);
+  EXPECT_NE(message("redis://:p%zz@redis").find('%'), std::string::npos);
+  EXPECT_NE(message("redis://[::1:6379").find(']'), std::string::npos);
 }
 
 TEST(RedisOptionsFromUrl, ErrorsNeverEchoThePassword) {

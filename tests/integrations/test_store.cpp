@@ -34,14 +34,16 @@ class StoreTest : public ::testing::Test {
   std::map<std::string, std::string> fields_of(const redis::Reply& entry) {
     std::map<std::string, std::string> out;
     const auto& fv = entry.elements[1].elements;
-    for (std::size_t i = 0; i + 1 < fv.size(); i += 2)
+    for (std::size_t i = 0; i + 1 < fv.size(); i += 2) {
       out[fv[i].str] = fv[i + 1].str;
+    }
     return out;
   }
   std::vector<std::string> all_keys() {
     std::vector<std::string> out;
-    for (const auto& e : client.command({"KEYS", "*"}).elements)
+    for (const auto& e : client.command({"KEYS", "*"}).elements) {
       out.push_back(e.str);
+    }
     return out;
   }
 };
@@ -252,8 +254,9 @@ TEST_F(StoreTest, EveryKeyCarriesThePrefixAndHashTag) {
   store.next_number("ask");
   auto keys = all_keys();
   EXPECT_EQ(keys.size(), 7u);
-  for (const auto& key : keys)
+  for (const auto& key : keys) {
     EXPECT_EQ(key.rfind("auditbot:{acme}:", 0), 0u) << key;
+  }
 
   // Every key the script touches is declared in KEYS (Cluster requires it).
   Txn::Encoded enc = txn.encode(k, clock.now());
@@ -298,8 +301,9 @@ TEST_F(StoreTest, HgetallManyReturnsMissingAsNullopt) {
 
 TEST_F(StoreTest, ZrangeByScoreHonoursRangeAndLimit) {
   Txn t;
-  for (int i = 1; i <= 10; ++i)
+  for (int i = 1; i <= 10; ++i) {
     t.zadd(k.person_items("bob"), i * 1000.0, "ASK-" + std::to_string(i));
+  }
   ASSERT_TRUE(store.commit(t).ok());
   EXPECT_EQ(store.zrange_by_score(k.person_items("bob"), 2000, 4000),
             (std::vector<std::string>{"ASK-2", "ASK-3", "ASK-4"}));
@@ -345,6 +349,7 @@ TEST_F(StoreTest, SeveralAuditOpsInOneTxnChainInOrder) {
 
 TEST_F(StoreTest, ConcurrentCommitsKeepOneUnbrokenChain) {
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::mutex mu;
   std::set<std::int64_t> seqs;
   for (int t = 0; t < 4; ++t) {
@@ -358,8 +363,9 @@ TEST_F(StoreTest, ConcurrentCommitsKeepOneUnbrokenChain) {
       }
     });
   }
-  for (auto& th : threads)
+  for (auto& th : threads) {
     th.join();
+  }
   EXPECT_EQ(seqs.size(), 100u);
   EXPECT_EQ(*seqs.begin(), 1);
   EXPECT_EQ(*seqs.rbegin(), 100);
@@ -394,8 +400,9 @@ TEST_F(StoreTest, LuaSha256EqualsOpenSslForEveryPaddingBoundary) {
                                      std::string(1000, 'z')};
   for (std::size_t n = 0; n <= 130; ++n) {
     std::string s;
-    for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t i = 0; i < n; ++i) {
       s.push_back(static_cast<char>((i * 37 + n) % 256));
+    }
     inputs.push_back(s);
   }
   for (const auto& in : inputs) {
@@ -417,7 +424,7 @@ TEST_F(StoreTest, StoredAuditHashEqualsCppHashForTrickyDetails) {
   };
   // Lengths around the 55/56/64 byte padding edges and a multi-block message.
   for (std::size_t n : {0u, 1u, 54u, 55u, 56u, 57u, 63u, 64u, 65u, 119u, 120u, 121u, 200u}) {
-    details.push_back(std::string(n, 'x'));
+    details.emplace_back(std::string(n, 'x'));
   }
   std::vector<std::string> actors = {"bob", "", "Ünïcødé", "system"};
   for (std::size_t i = 0; i < details.size(); ++i) {
@@ -443,7 +450,7 @@ TEST_F(StoreTest, StoredAuditHashEqualsCppHashForTrickyDetails) {
     Txn t;
     t.audit("a", "b", "c", std::string(want - base - 2, 'q'));  // dump adds the two quotes
     ASSERT_TRUE(commit_via_lua(t).ok());
-    details.push_back(nullptr);
+    details.emplace_back(nullptr);
   }
   auto all = store.read_audit("-", 1000);
   ASSERT_EQ(all.size(), details.size());
@@ -466,14 +473,17 @@ TEST_F(StoreTest, CppHashedAndLuaHashedEntriesFormOneValidChain) {
     Store& writer = (i % 3 == 2) ? other : store;
     Txn t;
     t.audit("w" + std::to_string(i % 3), "tick", "ASK-1", {{"i", i}, {"text", "ünï\n"}});
-    if (i % 4 == 0) t.audit("system", "tock", "", nullptr);
+    if (i % 4 == 0) {
+      t.audit("system", "tock", "", nullptr);
+    }
     ASSERT_TRUE(writer.commit(t).ok());
     clock.advance(1s);
   }
   auto all = store.read_audit("-", 100);
   ASSERT_EQ(all.size(), 15u);
-  for (const auto& e : all)
+  for (const auto& e : all) {
     EXPECT_EQ(e.hash, sha256_hex(canonical_audit_text(e))) << e.seq;
+  }
   auto v = verify_audit_log(store);
   EXPECT_TRUE(v.ok) << v.problem;
   EXPECT_EQ(v.entries, 15);

@@ -30,16 +30,20 @@ namespace {
 using namespace std::chrono_literals;
 
 bool answers_pong(int port) {
-  timeval tv{0, 200 * 1000};
+  timeval tv{0, 200000};
   redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
-  if (!c) return false;
+  if (!c) {
+    return false;
+  }
   bool ok = false;
   if (!c->err) {
     redisSetTimeout(c, tv);
     auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
     // A loading server answers -LOADING; wait until it really serves.
     ok = r && r->type == REDIS_REPLY_STATUS && std::string(r->str, r->len) == "PONG";
-    if (r) freeReplyObject(r);
+    if (r) {
+      freeReplyObject(r);
+    }
   }
   redisFree(c);
   return ok;
@@ -59,8 +63,12 @@ bool wait_for_exit(int pid, std::chrono::milliseconds limit) {
   for (;;) {
     int status = 0;
     pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid || (r < 0 && errno == ECHILD)) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (r == pid || (r < 0 && errno == ECHILD)) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
     std::this_thread::sleep_for(10ms);
   }
 }
@@ -69,7 +77,9 @@ bool wait_for_exit(int pid, std::chrono::milliseconds limit) {
 
 int free_loopback_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
+  if (fd < 0) {
+    throw std::runtime_error("socket() failed");
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -88,7 +98,9 @@ std::string make_temp_dir(const std::string& tag) {
   std::string tmpl = (std::filesystem::temp_directory_path() / ("auditbot-" + tag + "-XXXXXX"));
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
-  if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed for " + tmpl);
+  if (!::mkdtemp(buf.data())) {
+    throw std::runtime_error("mkdtemp failed for " + tmpl);
+  }
   return std::string(buf.data());
 }
 
@@ -156,13 +168,17 @@ void RedisServer::launch() {
                                    "--logfile",
                                    dir_ + "/redis.log"};
   std::vector<char*> argv;
-  for (auto& a : args)
+  argv.reserve(args.size() + 1);
+  for (auto& a : args) {
     argv.push_back(a.data());
+  }
   argv.push_back(nullptr);
 
   pid_t pid = 0;
   int rc = ::posix_spawnp(&pid, "redis-server", nullptr, nullptr, argv.data(), environ);
-  if (rc != 0) throw std::runtime_error(std::string("posix_spawnp: ") + std::strerror(rc));
+  if (rc != 0) {
+    throw std::runtime_error(std::string("posix_spawnp: ") + std::strerror(rc));
+  }
   pid_ = pid;
 
   auto deadline = std::chrono::steady_clock::now() + 5s;
@@ -173,7 +189,9 @@ void RedisServer::launch() {
       throw std::runtime_error("redis-server exited at start-up on port " + std::to_string(port_) +
                                ": " + tail_of(dir_ + "/redis.log"));
     }
-    if (answers_pong(port_)) return;
+    if (answers_pong(port_)) {
+      return;
+    }
     std::this_thread::sleep_for(20ms);
   }
   ::kill(pid_, SIGKILL);
@@ -184,7 +202,9 @@ void RedisServer::launch() {
 }
 
 void RedisServer::stop() {
-  if (pid_ <= 0) return;
+  if (pid_ <= 0) {
+    return;
+  }
   ::kill(pid_, SIGTERM);
   if (!wait_for_exit(pid_, 5s)) {
     ::kill(pid_, SIGKILL);
@@ -194,7 +214,9 @@ void RedisServer::stop() {
 }
 
 void RedisServer::kill() {
-  if (pid_ <= 0) return;
+  if (pid_ <= 0) {
+    return;
+  }
   ::kill(pid_, SIGKILL);
   wait_for_exit(pid_, 5s);
   pid_ = -1;
