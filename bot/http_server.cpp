@@ -32,6 +32,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "bot/errors.hpp"
 #include "bot/log.hpp"
@@ -63,7 +64,9 @@ std::string_view sv(StringView s) {
 void fail(beast::error_code ec, std::string_view what) {
   // operation_aborted: stop() or a timeout closed the socket under a pending operation.
   // end_of_stream: the client closed the connection cleanly between two requests.
-  if (ec == asio::error::operation_aborted || ec == http::error::end_of_stream) return;
+  if (ec == asio::error::operation_aborted || ec == http::error::end_of_stream) {
+    return;
+  }
   log::debug("http.io_error", {{"op", what}, {"error", ec.message()}});
 }
 
@@ -78,7 +81,9 @@ std::string_view path_of(std::string_view target) {
 std::string escape_label(std::string_view value) {
   std::string out;
   for (char c : value) {
-    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\\' || c == '"') {
+      out += '\\';
+    }
     if (c == '\n') {
       out += "\\n";
       continue;
@@ -105,20 +110,28 @@ tcp::endpoint parse_listen(const std::string& listen) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  if (host.empty()) host = "0.0.0.0";
+  if (host.empty()) {
+    host = "0.0.0.0";
+  }
   beast::error_code ec;
   const auto address = asio::ip::make_address(host, ec);
-  if (!ec) return {address, static_cast<unsigned short>(port)};
+  if (!ec) {
+    return {address, static_cast<unsigned short>(port)};
+  }
   // A name such as "localhost": take the first address it resolves to.
   asio::io_context resolver_ioc;
   tcp::resolver resolver(resolver_ioc);
   const auto results = resolver.resolve(host, port_text, tcp::resolver::passive, ec);
-  if (ec || results.empty()) throw ConfigError("listen: cannot resolve host \"" + host + "\"");
+  if (ec || results.empty()) {
+    throw ConfigError("listen: cannot resolve host \"" + host + "\"");
+  }
   return results.begin()->endpoint();
 }
 
-void log_exception(std::string_view event, std::exception_ptr e) {
-  if (!e) return;
+void log_exception(std::string_view event, const std::exception_ptr& e) {
+  if (!e) {
+    return;
+  }
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
@@ -157,7 +170,9 @@ struct HttpServer::Impl {
                                                  "HTTP connections currently open.")),
         ioc(static_cast<int>(std::max<std::size_t>(options.threads, 1))) {
     for (const auto& route : routes) {
-      if (!route.handler) throw std::invalid_argument("http route without handler: " + route.path);
+      if (!route.handler) {
+        throw std::invalid_argument("http route without handler: " + route.path);
+      }
       auto& entry = by_path[route.path];
       for (const auto* other : entry.by_method) {
         if (other->method == route.method) {
@@ -167,7 +182,9 @@ struct HttpServer::Impl {
         }
       }
       entry.by_method.push_back(&route);
-      if (!entry.allow.empty()) entry.allow += ", ";
+      if (!entry.allow.empty()) {
+        entry.allow += ", ";
+      }
       entry.allow += sv(http::to_string(route.method));
     }
   }
@@ -206,7 +223,9 @@ struct HttpServer::Impl {
     std::vector<std::shared_ptr<Conn>> out;
     std::lock_guard lock(mu);
     for (auto& [id, weak] : conns) {
-      if (auto conn = weak.lock()) out.push_back(std::move(conn));
+      if (auto conn = weak.lock()) {
+        out.push_back(std::move(conn));
+      }
     }
     // Released by the caller outside the lock: a last reference runs ~Conn, which locks mu.
     return out;
@@ -244,21 +263,29 @@ struct HttpServer::Impl {
 
 unsigned short HttpServer::Impl::start() {
   std::lock_guard lock(mu);
-  if (started || stop_requested) throw std::logic_error("HttpServer::start called twice");
+  if (started || stop_requested) {
+    throw std::logic_error("HttpServer::start called twice");
+  }
   const auto endpoint = parse_listen(options.listen);
   acceptor.emplace(asio::make_strand(ioc));
   beast::error_code ec;
   acceptor->open(endpoint.protocol(), ec);
-  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor->bind(endpoint, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) {
+    acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor->bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  }
   if (ec) {
     acceptor.reset();
     throw std::system_error(ec, "http listen on " + options.listen);
   }
   bound_port = acceptor->local_endpoint().port();
   accepting = true;
-  asio::co_spawn(acceptor->get_executor(), accept_loop(), [this](std::exception_ptr e) {
+  asio::co_spawn(acceptor->get_executor(), accept_loop(), [this](const std::exception_ptr& e) {
     log_exception("http.accept_failed", e);
     {
       std::lock_guard done_lock(mu);
@@ -288,9 +315,13 @@ unsigned short HttpServer::Impl::start() {
 asio::awaitable<void> HttpServer::Impl::accept_loop() {
   for (;;) {
     auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(ioc), kAwait);
-    if (stopping) co_return;
+    if (stopping) {
+      co_return;
+    }
     if (ec) {
-      if (ec == asio::error::operation_aborted) co_return;
+      if (ec == asio::error::operation_aborted) {
+        co_return;
+      }
       fail(ec, "accept");
       // Out of descriptors and the like: back off a little instead of spinning.
       asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(100));
@@ -300,7 +331,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     auto conn = register_conn(std::move(socket));
     auto executor = conn->stream.get_executor();
     asio::co_spawn(executor, session(std::move(conn)),
-                   [](std::exception_ptr e) { log_exception("http.session_failed", e); });
+                   [](const std::exception_ptr& e) { log_exception("http.session_failed", e); });
   }
 }
 
@@ -309,7 +340,9 @@ asio::awaitable<void> HttpServer::Impl::session(std::shared_ptr<Conn> conn) {
   beast::flat_buffer buffer;
   for (;;) {
     conn->busy = false;
-    if (stopping) break;
+    if (stopping) {
+      break;
+    }
 
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(
@@ -346,7 +379,9 @@ asio::awaitable<void> HttpServer::Impl::session(std::shared_ptr<Conn> conn) {
     const auto entry = by_path.find(path);
     if (entry != by_path.end()) {
       for (const auto* candidate : entry->second.by_method) {
-        if (candidate->method == head.method()) route = candidate;
+        if (candidate->method == head.method()) {
+          route = candidate;
+        }
       }
     }
     if (route == nullptr) {
@@ -354,15 +389,21 @@ asio::awaitable<void> HttpServer::Impl::session(std::shared_ptr<Conn> conn) {
       auto res = known_path
                      ? make_response(head, http::status::method_not_allowed, "method not allowed\n")
                      : make_response(head, http::status::not_found, "not found\n");
-      if (known_path) res.set(http::field::allow, entry->second.allow);
+      if (known_path) {
+        res.set(http::field::allow, entry->second.allow);
+      }
       // We do not read bodies nobody asked for; a pending body means we must close after.
       const bool body_pending = !parser.is_done();
       const bool keep = client_keep_alive && !body_pending && !stopping;
       if (!co_await respond(stream, res, method, path, known_path ? path : kUnmatchedPath, keep)) {
         break;
       }
-      if (keep) continue;
-      if (body_pending) co_await linger(stream);
+      if (keep) {
+        continue;
+      }
+      if (body_pending) {
+        co_await linger(stream);
+      }
       break;
     }
 
@@ -403,7 +444,9 @@ asio::awaitable<void> HttpServer::Impl::session(std::shared_ptr<Conn> conn) {
     HttpResponse res = invoke(*route, req);
     res.version(req.version());
     const bool keep = client_keep_alive && res.keep_alive() && !stopping;
-    if (!co_await respond(stream, res, method, path, route->path, keep) || !keep) break;
+    if (!co_await respond(stream, res, method, path, route->path, keep) || !keep) {
+      break;
+    }
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -438,13 +481,17 @@ asio::awaitable<void> HttpServer::Impl::linger(beast::tcp_stream& stream) {
   // error reply before the client reads it; so half-close and discard input for a moment.
   beast::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  if (ec) co_return;
+  if (ec) {
+    co_return;
+  }
   std::array<char, 4096> sink{};
   std::size_t total = 0;
   stream.expires_after(kDrainTimeout);
   while (total < kDrainLimit) {
     auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kAwait);
-    if (rec) break;
+    if (rec) {
+      break;
+    }
     total += n;
   }
 }
@@ -473,8 +520,12 @@ void HttpServer::Impl::do_stop() {
   {
     std::lock_guard lock(mu);
     stop_requested = true;
-    if (signal_ioc != nullptr) signal_ioc->stop();
-    if (!started) return;
+    if (signal_ioc != nullptr) {
+      signal_ioc->stop();
+    }
+    if (!started) {
+      return;
+    }
   }
   asio::post(acceptor->get_executor(), [this] {
     beast::error_code ignored;
@@ -483,7 +534,9 @@ void HttpServer::Impl::do_stop() {
   // Idle connections go now; busy ones finish their response and then close themselves.
   for (auto& conn : snapshot()) {
     asio::post(conn->stream.get_executor(), [conn] {
-      if (!conn->busy) conn->stream.cancel();
+      if (!conn->busy) {
+        conn->stream.cancel();
+      }
     });
   }
   bool clean = wait_drained(options.shutdown_grace);
@@ -494,8 +547,9 @@ void HttpServer::Impl::do_stop() {
     wait_drained(kForceCloseWait);
   }
   ioc.stop();
-  for (auto& thread : threads)
+  for (auto& thread : threads) {
     thread.join();
+  }
   log::info("http.stopped", {{"graceful", clean ? "true" : "false"}});
 }
 
@@ -504,11 +558,15 @@ void HttpServer::Impl::wait_for_signal() {
   asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
   {
     std::lock_guard lock(mu);
-    if (stop_requested) return;
+    if (stop_requested) {
+      return;
+    }
     signal_ioc = &signals_ioc;
   }
   signals.async_wait([](beast::error_code ec, int signo) {
-    if (!ec) log::info("http.signal", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    if (!ec) {
+      log::info("http.signal", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    }
   });
   signals_ioc.run();
   {
@@ -543,7 +601,7 @@ unsigned short HttpServer::port() const {
 }
 
 HttpResponse make_response(const HttpRequest& req, http::status status, std::string body,
-                           std::string content_type) {
+                           std::string content_type) {  // NOLINT: by value in the contract
   HttpResponse res{status, req.version()};
   res.set(http::field::server, "auditbot");
   res.set(http::field::content_type, content_type);

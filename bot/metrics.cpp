@@ -47,9 +47,13 @@ std::atomic<std::int64_t>& Metrics::get(const std::string& name, const std::stri
     // One name with two types would render an exposition Prometheus rejects.
     throw std::logic_error("metric " + name + " registered as " + family.type + " and " + type);
   }
-  if (family.help.empty()) family.help = help;
+  if (family.help.empty()) {
+    family.help = help;
+  }
   auto& slot = family.series[labels];
-  if (!slot) slot = std::make_unique<std::atomic<std::int64_t>>(0);
+  if (!slot) {
+    slot = std::make_unique<std::atomic<std::int64_t>>(0);
+  }
   return *slot;
 }
 
@@ -58,11 +62,15 @@ std::string Metrics::render() const {
   std::lock_guard lock(mu_);
   // std::map keeps families and series sorted, so scrapes diff cleanly.
   for (const auto& [name, family] : families_) {
-    if (!family.help.empty()) out += "# HELP " + name + " " + escape_help(family.help) + "\n";
+    if (!family.help.empty()) {
+      out += "# HELP " + name + " " + escape_help(family.help) + "\n";
+    }
     out += "# TYPE " + name + " " + family.type + "\n";
     for (const auto& [labels, value] : family.series) {
       out += name;
-      if (!labels.empty()) out += "{" + labels + "}";
+      if (!labels.empty()) {
+        out += "{" + labels + "}";
+      }
       out += " " + std::to_string(value->load(std::memory_order_relaxed)) + "\n";
     }
   }
