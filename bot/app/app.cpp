@@ -1,13 +1,25 @@
 #include "bot/app/app.hpp"
 
+#include <unistd.h>
+
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
 #include "handlers/controls.hpp"
 
 namespace auditbot {
 
+// Names this process among replicas sharing one Redis (leases and consumer names).
+std::string replica_name() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
 redis::Options redis_options_from(const Config& config) {
-  return redis::Options::from_url(config.redis_url);
+  auto o = redis::Options::from_url(config.redis_url);
+  o.sentinels = config.redis_sentinels;
+  o.master_name = config.redis_master_name;
+  return o;
 }
 
 App::App(Config config, const Clock& clock)
@@ -20,9 +32,33 @@ App::App(Config config, const Clock& clock)
       services_{config_, people_, store_, clock_, calendar_},
       router_(people_),
       asks_(services_),
-      mine_(services_) {
+      mine_(services_),
+      gaps_(services_),
+      policies_(services_),
+      matrix_(services_),
+      freshness_(services_, asks_),
+      requests_(services_),
+      jobs_(store_),
+      scheduler_(jobs_, replica_name()),
+      reminders_(services_, jobs_),
+      reports_(services_, jobs_) {
   asks_.register_with(router_);
   mine_.register_with(router_);
+  gaps_.register_with(router_);
+  policies_.register_with(router_);
+  matrix_.register_with(router_);
+  requests_.register_with(router_);
+  reminders_.register_with(router_);
+  reminders_.register_jobs(scheduler_);
+  reports_.register_with(router_);
+  reports_.register_jobs(scheduler_);
+}
+
+Scheduler::PassResult App::run_scheduler_pass(TimePoint now) {
+  reports_.ensure_jobs(now);
+  auto r = scheduler_.run_pass(now);
+  freshness_.run_pass(now);
+  return r;
 }
 
 App::~App() = default;
@@ -60,6 +96,7 @@ std::vector<HttpRoute> App::http_routes() {
                       return make_response(req, http::status::ok, Metrics::global().render(),
                                            "text/plain; version=0.0.4");
                     }});
+  routes.push_back(matrix_.evidence_hook_route());
   return routes;
 }
 

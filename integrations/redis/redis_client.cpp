@@ -16,6 +16,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <tuple>
 
 namespace auditbot::redis {
 
@@ -409,9 +410,35 @@ ReplyPtr round_trip(redisContext* c, const Command& cmd) {
   return ReplyPtr(static_cast<redisReply*>(raw));
 }
 
+// Asks the sentinels, in order, where the master called `o.master_name` is now.
+std::pair<std::string, int> master_from_sentinels(const Options& o) {
+  for (const auto& s : o.sentinels) {
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos) continue;
+    const std::string host = s.substr(0, colon);
+    int port = 0;
+    const auto* first = s.data() + colon + 1;
+    if (std::from_chars(first, s.data() + s.size(), port).ec != std::errc()) continue;
+    ContextPtr c(redisConnectWithTimeout(host.c_str(), port, to_timeval(o.connect_timeout)));
+    if (!c || c->err) continue;
+    redisSetTimeout(c.get(), to_timeval(o.connect_timeout));
+    ReplyPtr r = round_trip(c.get(), {"SENTINEL", "get-master-addr-by-name", o.master_name});
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+      int master_port = 0;
+      const std::string p(r->element[1]->str, r->element[1]->len);
+      std::from_chars(p.data(), p.data() + p.size(), master_port);
+      return {std::string(r->element[0]->str, r->element[0]->len), master_port};
+    }
+  }
+  throw IoError("redis: no sentinel knows master '" + o.master_name + "'");
+}
+
 // Opens, authenticates and selects; throws IoError/TimeoutError (retryable) or Error (not).
 ContextPtr open_connection(const Options& o) {
-  ContextPtr c(redisConnectWithTimeout(o.host.c_str(), o.port, to_timeval(o.connect_timeout)));
+  std::string host = o.host;
+  int port = o.port;
+  if (!o.sentinels.empty()) std::tie(host, port) = master_from_sentinels(o);
+  ContextPtr c(redisConnectWithTimeout(host.c_str(), port, to_timeval(o.connect_timeout)));
   int saved_errno = errno;
   if (!c) {
     throw IoError("redis: cannot allocate a connection");
@@ -433,6 +460,14 @@ ContextPtr open_connection(const Options& o) {
       // Not retried: a wrong password does not get better with backoff. Reply text omitted
       // on purpose so nothing password-related reaches a log.
       throw Error("redis: authentication failed");
+    }
+  }
+  if (!o.sentinels.empty()) {
+    // Right after a failover a sentinel may still name the old master, now a replica.
+    ReplyPtr r = round_trip(c.get(), {"ROLE"});
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+        std::string(r->element[0]->str, r->element[0]->len) != "master") {
+      throw IoError("redis: " + host + ":" + std::to_string(port) + " is not the master yet");
     }
   }
   if (o.db != 0) {

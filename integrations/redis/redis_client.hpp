@@ -59,6 +59,10 @@ struct Options {
   std::chrono::milliseconds backoff_min{50};
   std::chrono::milliseconds backoff_max{2000};
   int max_attempts = 5;  // connection attempts per call before IoError
+  // Sentinel mode: when set, host/port are asked from these sentinels (host:port) for
+  // `master_name` on every (re)connect, so a failover is followed.
+  std::vector<std::string> sentinels;
+  std::string master_name;
 
   // redis://[:password@]host:port/db ; throws std::invalid_argument naming the problem.
   static Options from_url(std::string_view url);
