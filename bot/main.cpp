@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -62,7 +63,24 @@ int serve(const Config& config) {
     log::warn("serve.no_platform",
               {{"detail", "no Slack or Teams credentials: outbound messages stay queued"}});
   }
+  // The scheduler: a pass every few seconds; leases keep replicas from running a job twice.
+  std::atomic<bool> stop_scheduler{false};
+  std::thread scheduler_thread([&] {
+    while (!stop_scheduler.load()) {
+      try {
+        app.run_scheduler_pass(clock.now());
+      } catch (const std::exception& e) {
+        log::error("scheduler.pass_failed", {{"error", e.what()}});
+      }
+      for (int i = 0; i < 50 && !stop_scheduler.load(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  });
   server.wait_for_signal();
+  server.wait_for_signal();
+  stop_scheduler.store(true);
+  scheduler_thread.join();
   log::info("serve.stopped");
   return 0;
 }
@@ -83,6 +101,23 @@ int console(const Config& config, const std::string& as) {
   }
   chat.run(std::cin, interactive);
   return 0;
+}
+
+// One scheduler pass as of `now` (operations and tests), then the outbox stays queued for serve.
+int scheduler_run_once(const Config& config, const std::string& now_text) {
+  init_logging(config, log::Level::warn);
+  const auto now = parse_iso8601(now_text);
+  if (!now) {
+    std::cerr << "auditbot: --now expects an ISO-8601 time such as 2026-12-01T09:00:00Z\n";
+    return 2;
+  }
+  FakeClock clock(*now);
+  App app(config, clock);
+  if (!require_redis(app)) return 1;
+  const auto r = app.run_scheduler_pass(*now);
+  std::cout << "scheduler pass at " << format_iso8601(*now) << ": " << r.claimed << " claimed, "
+            << r.done << " done, " << r.failed << " failed\n";
+  return r.failed == 0 ? 0 : 1;
 }
 
 int verify_audit_log_cmd(const Config& config) {
@@ -122,12 +157,20 @@ int main(int argc, char** argv) {
     sub->add_option("--config", config_path, "YAML configuration file");
   }
 
+  auto* sched_cmd = cli.add_subcommand("scheduler", "Due jobs: reminders, escalation, reports");
+  sched_cmd->require_subcommand(1);
+  std::string run_once_now;
+  auto* run_once_cmd = sched_cmd->add_subcommand("run-once", "One scheduler pass as of --now");
+  run_once_cmd->add_option("--now", run_once_now, "ISO-8601 time of the pass")->required();
+  run_once_cmd->add_option("--config", config_path, "YAML configuration file");
+
   CLI11_PARSE(cli, argc, argv);
   try {
     const Config config = load_config(config_path);
     if (*serve_cmd) return serve(config);
     if (*console_cmd) return console(config, as);
     if (*verify_cmd) return verify_audit_log_cmd(config);
+    if (*run_once_cmd) return scheduler_run_once(config, run_once_now);
   } catch (const ConfigError& e) {
     std::cerr << "auditbot: configuration error: " << e.what() << "\n";
     return 2;

@@ -367,6 +367,17 @@ constexpr EnvKey kEnvKeys[] = {
     {"holidays", true, nullptr},
     {"controls_file", false, nullptr},
     {"evidence.default_sla_business_days", false, nullptr},
+    {"reminders.before_due_business_days", true, nullptr},
+    {"reminders.overdue_every_business_days", false, nullptr},
+    {"reminders.overdue_every_business_days_critical", false, nullptr},
+    {"reminders.snooze_max", false, nullptr},
+    {"reminders.snooze_business_days", false, nullptr},
+    {"reminders.escalate_manager_after_business_days", false, nullptr},
+    {"reminders.escalate_leadership_after_business_days", false, nullptr},
+    {"reports.audit_window_start", false, nullptr},
+    {"reports.readiness_days_before", true, nullptr},
+    {"reports.digest_day", false, nullptr},
+    {"reports.digest_hour", false, nullptr},
 };
 
 // The whole file, or nullopt when it cannot be read (missing, a directory, no permission).
@@ -710,6 +721,70 @@ void read_people(MapReader& root, Config& cfg) {
   }
 }
 
+// A list of whole numbers in [lo, hi] (reminder offsets, report days).
+std::vector<int> int_list(const Origin& origin, MapReader& r, const std::string& key, int lo, int hi) {
+  std::vector<std::string> raw;
+  std::vector<int> out;
+  if (!r.str_list(key, raw)) return out;
+  for (const auto& t : raw) {
+    int v = 0;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || ptr != t.data() + t.size() || v < lo || v > hi) {
+      origin.fail(r.child(key), r.take(key),
+                  "'" + t + "' is not a whole number between " + std::to_string(lo) + " and " +
+                      std::to_string(hi));
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+// reminders: and reports: (the engine, issue 7).
+void read_engine(const Origin& origin, MapReader& root, Config& cfg) {
+  long long n = 0;
+  root.map("reminders", [&](MapReader& r) {
+    auto before = int_list(origin, r, "before_due_business_days", 1, 60);
+    if (!before.empty()) cfg.reminders.before_due = before;
+    auto& rc = cfg.reminders;
+    if (r.integer("overdue_every_business_days", n, 1, 30)) rc.overdue_every = int(n);
+    if (r.integer("overdue_every_business_days_critical", n, 1, 30)) {
+      rc.overdue_every_critical = int(n);
+    }
+    if (r.integer("snooze_max", n, 0, 20)) rc.snooze_max = int(n);
+    if (r.integer("snooze_business_days", n, 1, 30)) rc.snooze_business_days = int(n);
+    if (r.integer("escalate_manager_after_business_days", n, 1, 60)) {
+      rc.escalate_manager_after = int(n);
+    }
+    if (r.integer("escalate_leadership_after_business_days", n, 1, 120)) {
+      rc.escalate_leadership_after = int(n);
+    }
+    if (rc.escalate_leadership_after <= rc.escalate_manager_after) {
+      origin.fail("reminders.escalate_leadership_after_business_days",
+                  r.take("escalate_leadership_after_business_days"),
+                  "must be later than escalate_manager_after_business_days");
+    }
+  });
+  root.map("reports", [&](MapReader& r) {
+    if (r.str("audit_window_start", cfg.reports.audit_window_start) &&
+        !valid_date(cfg.reports.audit_window_start)) {
+      origin.fail("reports.audit_window_start", r.take("audit_window_start"),
+                  "'" + cfg.reports.audit_window_start + "' is not a date YYYY-MM-DD");
+    }
+    auto days = int_list(origin, r, "readiness_days_before", 1, 365);
+    if (!days.empty()) cfg.reports.readiness_days_before = days;
+    std::string day;
+    if (r.str("digest_day", day)) {
+      auto wd = parse_weekday(day);
+      if (!wd) {
+        origin.fail("reports.digest_day", r.take("digest_day"),
+                    "unknown day '" + day + "' (expected mon, tue, wed, thu, fri, sat, sun)");
+      }
+      cfg.reports.digest_weekday = *wd;
+    }
+    if (r.integer("digest_hour", n, 0, 23)) cfg.reports.digest_hour = int(n);
+  });
+}
+
 void read_config(MapReader& root, Config& cfg) {
   const auto& origin = root.origin();
   long long n = 0;
@@ -901,6 +976,7 @@ void read_config(MapReader& root, Config& cfg) {
     }
   });
 
+  read_engine(origin, root, cfg);
   read_people(root, cfg);
 }
 

@@ -34,6 +34,25 @@ struct WorkingHours {
   std::set<int> days{1, 2, 3, 4, 5};  // ISO weekday 1=Mon..7=Sun
 };
 
+// Reminder cadence and the escalation ladder (C8); counts are business days.
+struct ReminderConfig {
+  std::vector<int> before_due{3, 1};  // reminders this many business days before the due date
+  int overdue_every = 2;              // overdue nag every N business days
+  int overdue_every_critical = 1;     // for items of severity critical (gaps)
+  int snooze_max = 2;                 // snoozes allowed per item and person
+  int snooze_business_days = 1;       // how long one snooze lasts
+  int escalate_manager_after = 2;     // overdue this long: the owner's manager (or approvers)
+  int escalate_leadership_after = 5;  // overdue this long: the leadership channel
+};
+
+// Self-posted reports (C7): readiness before the audit window, weekly digest.
+struct ReportConfig {
+  std::string audit_window_start;  // YYYY-MM-DD; empty = not planned yet
+  std::vector<int> readiness_days_before{60, 30, 14};
+  int digest_weekday = 1;  // ISO weekday, org time zone
+  int digest_hour = 9;
+};
+
 struct ControlRequirementConfig {
   std::string artifact;
   std::string cadence;  // continuous|monthly|quarterly|annual|one-time
@@ -91,6 +110,8 @@ struct Config {
   // program
   std::string controls_file;  // controls imported at start-up when the store has none
   int evidence_default_sla_business_days = 5;
+  ReminderConfig reminders;
+  ReportConfig reports;
 
   std::vector<PersonConfig> people;
 

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "integrations/redis/job_queue.hpp"
+
 namespace auditbot::items {
 
 double due_score(Date due) {
@@ -17,6 +19,8 @@ double due_score(std::string_view yyyy_mm_dd) {
 
 void assign(Txn& txn, const Keys& keys, std::string_view id, std::string_view person, Date due) {
   txn.zadd(keys.person_items(person), due_score(due), std::string(id));
+  // Score 0: the reminder planner runs at the next scheduler pass.
+  txn.zadd(sched_keys::due(keys), 0, "plan:" + std::string(id));
 }
 
 void unassign(Txn& txn, const Keys& keys, std::string_view id, std::string_view person) {
@@ -25,10 +29,14 @@ void unassign(Txn& txn, const Keys& keys, std::string_view id, std::string_view 
 
 void set_due(Txn& txn, const Keys& keys, std::string_view id, Date due) {
   txn.zadd(keys.key("items:due"), due_score(due), std::string(id));
+  txn.zadd(sched_keys::due(keys), 0, "plan:" + std::string(id));
 }
 
 void resolved(Txn& txn, const Keys& keys, std::string_view id) {
   txn.zrem(keys.key("items:due"), std::string(id));
+  // Stops the escalation ladder at once.
+  txn.zrem(sched_keys::due(keys), "plan:" + std::string(id));
+  txn.zrem(sched_keys::due(keys), "escalate:" + std::string(id));
 }
 
 }  // namespace auditbot::items

@@ -13,7 +13,10 @@
 #include "config/config.hpp"
 #include "handlers/evidence_asks.hpp"
 #include "handlers/mine.hpp"
+#include "handlers/reminders.hpp"
+#include "handlers/reports.hpp"
 #include "handlers/services.hpp"
+#include "integrations/redis/job_queue.hpp"
 #include "integrations/redis/redis_client.hpp"
 #include "integrations/redis/store.hpp"
 
@@ -49,6 +52,18 @@ class App {
   Router router_;
   EvidenceAsks asks_;
   MyItems mine_;
+ private:  // the engine: scheduler, reminders, reports (issue 7)
+  RedisJobQueue jobs_;
+  Scheduler scheduler_;
+  Reminders reminders_;
+  Reports reports_;
+
+ public:
+  RedisJobQueue& jobs() { return jobs_; }
+  Scheduler& scheduler() { return scheduler_; }
+  Reports& reports() { return reports_; }
+  // One scheduler pass as of `now` (serve, `scheduler run-once`, tests).
+  Scheduler::PassResult run_scheduler_pass(TimePoint now);
 };
 
 redis::Options redis_options_from(const Config& config);

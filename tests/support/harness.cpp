@@ -70,6 +70,13 @@ void Harness::restart_app() {
   queue_ = std::make_unique<RedisOutboxQueue>(app_->store(), "test");
 }
 
+Scheduler::PassResult Harness::run_scheduler(TimePoint now) {
+  clock_.set(now);
+  auto r = app_->run_scheduler_pass(now);
+  drain();
+  return r;
+}
+
 void Harness::drain() {
   OutboxDispatcher d(*queue_, deliverer_);
   d.drain();

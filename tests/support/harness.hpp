@@ -55,6 +55,8 @@ class Harness {
 
   // Drops and rebuilds the app (a bot restart) against the same Redis.
   void restart_app();
+  // Sets the clock to `now`, runs one scheduler pass and delivers what it queued.
+  Scheduler::PassResult run_scheduler(TimePoint now);
 
   RedisServer& redis() { return redis_; }
   FakeClock& clock() { return clock_; }
