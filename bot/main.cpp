@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -51,6 +52,7 @@ int serve(const Config& config) {
   App app(config, clock);
   if (!require_redis(app)) return 1;
   app.seed_controls();
+  app.seed_policies();
   HttpServerOptions options;
   options.listen = config.listen;
   options.body_limit = config.http_body_limit;
@@ -91,6 +93,7 @@ int console(const Config& config, const std::string& as) {
   App app(config, clock);
   if (!require_redis(app)) return 1;
   app.seed_controls();
+  app.seed_policies();
   RedisOutboxQueue outbox(app.store(), "console-" + std::to_string(::getpid()));
   ConsoleChat chat(app.router(), app.people(), outbox, std::cout);
   if (!as.empty()) chat.switch_to(as);
@@ -118,6 +121,27 @@ int scheduler_run_once(const Config& config, const std::string& now_text) {
   std::cout << "scheduler pass at " << format_iso8601(*now) << ": " << r.claimed << " claimed, "
             << r.done << " done, " << r.failed << " failed\n";
   return r.failed == 0 ? 0 : 1;
+}
+
+// Every policy acknowledgment as CSV for the auditor, to stdout or `out`.
+int export_acks_cmd(const Config& config, const std::string& out) {
+  init_logging(config, log::Level::warn);
+  SystemClock clock;
+  App app(config, clock);
+  if (!require_redis(app)) return 1;
+  app.seed_policies();
+  const std::string csv = app.policies().export_acks_csv();
+  if (out.empty()) {
+    std::cout << csv;
+    return 0;
+  }
+  std::ofstream f(out, std::ios::binary | std::ios::trunc);
+  f << csv;
+  if (!f) {
+    std::cerr << "auditbot: cannot write " << out << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 int verify_audit_log_cmd(const Config& config) {
@@ -152,6 +176,13 @@ int main(int argc, char** argv) {
   audit_cmd->require_subcommand(1);
   auto* verify_cmd =
       audit_cmd->add_subcommand("verify", "Recompute the chain; name the first broken entry");
+  auto* export_cmd = cli.add_subcommand("export", "Records for the auditor");
+  export_cmd->require_subcommand(1);
+  auto* export_acks =
+      export_cmd->add_subcommand("acks", "Policy acknowledgments as CSV (stdout or --out)");
+  std::string export_out;
+  export_acks->add_option("--out", export_out, "Write the CSV to this file");
+  export_acks->add_option("--config", config_path, "YAML configuration file");
   // Options are accepted after the subcommand too: `auditbot serve --config x.yaml`.
   for (auto* sub : {serve_cmd, console_cmd, verify_cmd}) {
     sub->add_option("--config", config_path, "YAML configuration file");
@@ -170,6 +201,7 @@ int main(int argc, char** argv) {
     if (*serve_cmd) return serve(config);
     if (*console_cmd) return console(config, as);
     if (*verify_cmd) return verify_audit_log_cmd(config);
+    if (*export_acks) return export_acks_cmd(config, export_out);
     if (*run_once_cmd) return scheduler_run_once(config, run_once_now);
   } catch (const ConfigError& e) {
     std::cerr << "auditbot: configuration error: " << e.what() << "\n";

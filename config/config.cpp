@@ -367,6 +367,8 @@ constexpr EnvKey kEnvKeys[] = {
     {"holidays", true, nullptr},
     {"controls_file", false, nullptr},
     {"evidence.default_sla_business_days", false, nullptr},
+    {"policies.ack_days", false, nullptr},
+    {"policies.review_notice_days", false, nullptr},
     {"reminders.before_due_business_days", true, nullptr},
     {"reminders.overdue_every_business_days", false, nullptr},
     {"reminders.overdue_every_business_days_critical", false, nullptr},
@@ -785,6 +787,70 @@ void read_engine(const Origin& origin, MapReader& root, Config& cfg) {
   });
 }
 
+// The policy library; runs after read_people so owners and audience groups can be checked.
+void read_policies(MapReader& root, Config& cfg) {
+  const auto& origin = root.origin();
+  std::set<std::string> groups, ids, person_ids;
+  for (const auto& p : cfg.people) {
+    person_ids.insert(lower(p.id));
+    for (const auto& g : p.groups)
+      groups.insert(g);
+  }
+  root.map("policies", [&](MapReader& r) {
+    long long n = 0;
+    if (r.integer("ack_days", n, 1, 365)) cfg.policy_ack_days = static_cast<int>(n);
+    if (r.integer("review_notice_days", n, 1, 365)) cfg.policy_review_notice_days = static_cast<int>(n);
+    auto list = r.take("library");
+    if (!list.IsDefined() || list.IsNull()) return;
+    if (!list.IsSequence()) origin.fail("policies.library", list, "expected a list, got " + describe(list));
+    std::size_t index = 0;
+    for (const auto& entry : list) {
+      const std::string base = "policies.library[" + std::to_string(index++) + "]";
+      MapReader e(origin, entry, base);
+      PolicyConfig p;
+      auto need = [&](const char* key, std::string& out) {
+        if (!e.str(key, out) || out.empty()) origin.fail(e.child(key), entry, std::string("every policy needs ") + key);
+      };
+      need("id", p.id);
+      if (!valid_person_id(p.id)) origin.fail(e.child("id"), e.take("id"), "'" + p.id + "' is not a valid id (letters, digits, '.', '_', '-')");
+      if (!ids.insert(lower(p.id)).second) origin.fail(e.child("id"), e.take("id"), "duplicate policy id '" + p.id + "'");
+      need("title", p.title);
+      need("version", p.version);
+      if (p.version.find_first_of(" |/") != std::string::npos) origin.fail(e.child("version"), e.take("version"), "a version has no spaces, '|' or '/'");
+      need("owner", p.owner);
+      if (person_ids.count(lower(p.owner)) == 0) origin.fail(e.child("owner"), e.take("owner"), "unknown owner '" + p.owner + "' (not a person id)");
+      need("url", p.url);
+      e.str("sha256", p.sha256);
+      e.str("text_file", p.text_file);
+      p.text_file = resolve_path(origin, base + ".text_file", p.text_file);
+      if (p.sha256.empty() == p.text_file.empty()) origin.fail(base, entry, "give exactly one of sha256 or text_file");
+      if (!p.sha256.empty()) {
+        p.sha256 = lower(p.sha256);
+        if (p.sha256.size() != 64 || p.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) origin.fail(e.child("sha256"), e.take("sha256"), "expected 64 hex digits");
+      }
+      for (const char* key : {"effective", "next_review"}) {
+        std::string& out = std::string_view(key) == "effective" ? p.effective : p.next_review;
+        need(key, out);
+        if (!valid_date(out)) origin.fail(e.child(key), e.take(key), "'" + out + "' is not a date YYYY-MM-DD");
+      }
+      auto audience = e.take("audience");
+      if (audience.IsDefined() && !audience.IsNull()) {
+        if (audience.IsScalar() && audience.Scalar() == "everyone") {
+        } else if (audience.IsSequence()) {
+          for (const auto& g : audience) {
+            if (!g.IsScalar() || groups.count(g.Scalar()) == 0) origin.fail(e.child("audience"), g, "unknown group '" + (g.IsScalar() ? g.Scalar() : std::string("?")) + "' (no person is in it)");
+            p.audience.push_back(g.Scalar());
+          }
+        } else {
+          origin.fail(e.child("audience"), audience, "expected everyone or a list of groups");
+        }
+      }
+      e.finish();
+      cfg.policies.push_back(std::move(p));
+    }
+  });
+}
+
 void read_config(MapReader& root, Config& cfg) {
   const auto& origin = root.origin();
   long long n = 0;
@@ -978,6 +1044,7 @@ void read_config(MapReader& root, Config& cfg) {
 
   read_engine(origin, root, cfg);
   read_people(root, cfg);
+  read_policies(root, cfg);
 }
 
 }  // namespace

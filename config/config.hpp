@@ -58,6 +58,20 @@ struct ControlRequirementConfig {
   std::string cadence;  // continuous|monthly|quarterly|annual|one-time
 };
 
+// A policy in the library (SPEC C5); its text is pinned by SHA-256 (given, or of text_file).
+struct PolicyConfig {
+  std::string id;  // SEC-01: letters, digits, '.', '_', '-'
+  std::string title;
+  std::string version;  // "1.0"
+  std::string owner;    // person id
+  std::string url;
+  std::string sha256;     // 64 hex; empty when text_file is given
+  std::string text_file;  // hashed at import when sha256 is empty
+  std::string effective;  // YYYY-MM-DD
+  std::string next_review;
+  std::vector<std::string> audience;  // group names; empty = everyone
+};
+
 struct Config {
   std::string source_path;  // the YAML file it came from ("" when none)
 
@@ -114,6 +128,11 @@ struct Config {
   ReportConfig reports;
 
   std::vector<PersonConfig> people;
+
+  // policies (C5)
+  std::vector<PolicyConfig> policies;
+  int policy_ack_days = 14;            // policies.ack_days: campaigns without a due date, new people
+  int policy_review_notice_days = 30;  // policies.review_notice_days: owner reminder lead time
 
   bool slack_configured() const { return !slack_bot_token.empty(); }
   bool teams_configured() const { return !teams_app_id.empty(); }

@@ -12,7 +12,9 @@
 #include "bot/router.hpp"
 #include "config/config.hpp"
 #include "handlers/evidence_asks.hpp"
+#include "handlers/gaps.hpp"
 #include "handlers/mine.hpp"
+#include "handlers/policies.hpp"
 #include "handlers/reminders.hpp"
 #include "handlers/reports.hpp"
 #include "handlers/services.hpp"
@@ -52,6 +54,16 @@ class App {
   Router router_;
   EvidenceAsks asks_;
   MyItems mine_;
+  Gaps gaps_;
+  Policies policies_;
+
+ public:
+  Gaps& gaps() { return gaps_; }
+  Policies& policies() { return policies_; }
+  // Imports config policies the store does not know yet (serve and console call it).
+  std::size_t seed_policies() { return policies_.import_from_config(); }
+
+ private:
  private:  // the engine: scheduler, reminders, reports (issue 7)
   RedisJobQueue jobs_;
   Scheduler scheduler_;

@@ -62,11 +62,24 @@ Harness::Harness(TimePoint start) : clock_(start) {
   queue_ = std::make_unique<RedisOutboxQueue>(app_->store(), "test");
 }
 
+Harness::Harness(std::function<void(Config&)> adjust, TimePoint start)
+    : clock_(start), adjust_(std::move(adjust)) {
+  app_ = std::make_unique<App>(config(), clock_);
+  ControlCatalog(app_->services()).seed_if_empty(test_controls());
+  queue_ = std::make_unique<RedisOutboxQueue>(app_->store(), "test");
+}
+
+Config Harness::config() const {
+  Config c = test_config(redis_.url());
+  if (adjust_) adjust_(c);
+  return c;
+}
+
 Harness::~Harness() = default;
 
 void Harness::restart_app() {
   queue_.reset();
-  app_ = std::make_unique<App>(test_config(redis_.url()), clock_);
+  app_ = std::make_unique<App>(config(), clock_);
   queue_ = std::make_unique<RedisOutboxQueue>(app_->store(), "test");
 }
 
@@ -103,6 +116,15 @@ Reply Harness::press(const std::string& person, const std::string& action_id,
   Reply r = app_->router().handle(e);
   drain();
   return r;
+}
+
+void Harness::join(const std::string& person) {
+  InboundEvent e;
+  e.event_id = "join-" + person;
+  e.person = person;
+  e.body = PersonJoined{};
+  app_->router().handle(e);
+  drain();
 }
 
 Reply Harness::press_latest(const std::string& person, const std::string& action_id,

@@ -2,6 +2,7 @@
 // production, and a recording deliverer that shows what each person was sent.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +32,8 @@ TimePoint default_start();
 class Harness {
  public:
   explicit Harness(TimePoint start = default_start());
+  // The test organisation changed by `adjust` (more people, policies...), kept on restart.
+  explicit Harness(std::function<void(Config&)> adjust, TimePoint start = default_start());
   ~Harness();
 
   // Runs "/soc2 <text>" as `person`; delivers what it queued.
@@ -39,6 +42,10 @@ class Harness {
   // Presses `action_id` with `value` as `person`.
   Reply press(const std::string& person, const std::string& action_id, const std::string& value,
               std::map<std::string, std::string> inputs = {}, const std::string& event_id = "");
+  // `person` joined the workspace (the neutral PersonJoined event); delivers what it queued.
+  void join(const std::string& person);
+  // Delivers whatever is queued (after calling a handler function directly).
+  void deliver() { drain(); }
   // Presses the button with `action_id` on the latest message `person` got with that button.
   Reply press_latest(const std::string& person, const std::string& action_id,
                      std::map<std::string, std::string> inputs = {});
@@ -70,6 +77,8 @@ class Harness {
   std::unique_ptr<RedisOutboxQueue> queue_;
   RecordingDeliverer deliverer_;
   std::uint64_t counter_ = 0;
+  std::function<void(Config&)> adjust_;
+  Config config() const;
 };
 
 }  // namespace auditbot::test
