@@ -15,6 +15,7 @@
 #include "bot/log.hpp"
 #include "integrations/console/console.hpp"
 #include "integrations/redis/outbox_queue.hpp"
+#include "integrations/slack/slack.hpp"
 
 namespace {
 
@@ -58,8 +59,30 @@ int serve(const Config& config) {
   options.body_limit = config.http_body_limit;
   options.header_limit = config.http_header_limit;
   options.read_timeout = config.http_read_timeout;
-  HttpServer server(options, app.http_routes());
+  auto routes = app.http_routes();
+  // Slack: POST /slack/events and an outbox dispatcher that delivers through the Web API.
+  std::unique_ptr<slack::SlackIntegration> slack_app;
+  if (config.slack_configured()) {
+    slack_app = std::make_unique<slack::SlackIntegration>(config, app.router(), app.people(),
+                                                          app.store(), clock);
+    try {
+      slack_app->check_token();
+      log::info("slack.auth_ok");
+    } catch (const std::exception& e) {
+      log::error("slack.auth_failed", {{"detail", e.what()}});
+    }
+    routes.push_back(slack_app->route());
+  }
+  HttpServer server(options, std::move(routes));
   const auto port = server.start();
+  std::atomic<bool> stop_slack{false};
+  std::unique_ptr<RedisOutboxQueue> slack_queue;
+  std::thread slack_thread;
+  if (slack_app) {
+    slack_queue = std::make_unique<RedisOutboxQueue>(app.store(), "slack");
+    slack_thread = std::thread(
+        [&] { OutboxDispatcher(*slack_queue, slack_app->deliverer()).run(stop_slack); });
+  }
   log::info("serve.started", {{"listen", config.listen}, {"port", std::to_string(port)}});
   if (!config.slack_configured() && !config.teams_configured()) {
     log::warn("serve.no_platform",
@@ -83,6 +106,8 @@ int serve(const Config& config) {
   server.wait_for_signal();
   stop_scheduler.store(true);
   scheduler_thread.join();
+  stop_slack.store(true);
+  if (slack_thread.joinable()) slack_thread.join();
   log::info("serve.stopped");
   return 0;
 }

@@ -1,0 +1,32 @@
+// The Slack outbox deliverer: resolves the neutral Recipient to a channel (a person's DM
+// via conversations.open, a logical channel via config), posts or updates the message,
+// and remembers its ts under Keys::message_ref(key) so later versions become chat.update.
+#pragma once
+
+#include "bot/outbox.hpp"
+#include "config/config.hpp"
+#include "integrations/redis/store.hpp"
+#include "integrations/slack/people.hpp"
+#include "integrations/slack/web_api.hpp"
+
+namespace auditbot::slack {
+
+class SlackDeliverer final : public Deliverer {
+ public:
+  SlackDeliverer(WebApi& api, SlackPeople& slack_people, const Directory& people, Store& store,
+                 const Config& config)
+      : api_(api), slack_people_(slack_people), people_(people), store_(store), config_(config) {}
+
+  DeliveryResult deliver(const OutboxEntry& e) override;
+
+ private:
+  std::string channel_for(const Recipient& to);  // "" when it cannot be resolved
+
+  WebApi& api_;
+  SlackPeople& slack_people_;
+  const Directory& people_;
+  Store& store_;
+  const Config& config_;
+};
+
+}  // namespace auditbot::slack

@@ -1,0 +1,33 @@
+// Assembly of the Slack integration from Config.
+#include "integrations/slack/slack.hpp"
+
+namespace auditbot::slack {
+
+namespace {
+http::ClientOptions client_options(const Config& c) {
+  http::ClientOptions o;
+  o.ca_file = c.ca_file;
+  return o;
+}
+WebApiOptions api_options(const Config& c) {
+  WebApiOptions o;
+  o.base_url = c.slack_api_url;
+  o.token = c.slack_bot_token;
+  return o;
+}
+EventsOptions events_options(const Config& c) {
+  EventsOptions o;
+  o.signing_secret = c.slack_signing_secret;
+  return o;
+}
+}  // namespace
+
+SlackIntegration::SlackIntegration(const Config& config, Router& router, const Directory& people,
+                                   Store& store, const Clock& clock)
+    : client_(client_options(config)),
+      api_(client_, api_options(config)),
+      people_(people, store, &api_),
+      events_(router, people_, api_, store, clock, events_options(config)),
+      deliverer_(api_, people_, people, store, config) {}
+
+}  // namespace auditbot::slack
