@@ -38,6 +38,16 @@ struct ButtonPress {
 // A person joined the workspace (Slack team_join, Teams install): handlers may greet them.
 struct PersonJoined {};
 
+// "Track this message" (an emoji reaction or a message shortcut on a message in a channel):
+// the message's text, who wrote it and where, so it can become a tracked item.
+struct TrackMessage {
+  std::string text;
+  std::string author;      // person id when known, else the platform's name for the writer
+  std::string channel;     // platform channel id (logical name in the console)
+  std::string message_id;  // the tracked message (ts / activity id)
+  std::string thread;      // its thread root, or empty when it is not in a thread
+};
+
 // Answers the person who caused the event. One-shot: the first reply wins; integrations
 // decide whether it is ephemeral, a modal error or a console line.
 class Ack {
@@ -51,7 +61,7 @@ struct InboundEvent {
   Platform platform = Platform::console;
   std::string person;  // person id in the directory (integrations resolve platform users)
   Place place;
-  std::variant<CommandText, ButtonPress, PersonJoined> body;
+  std::variant<CommandText, ButtonPress, PersonJoined, TrackMessage> body;
   std::string platform_message_id;  // the message a button sat on, when known
 };
 

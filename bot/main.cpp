@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <thread>
 
 #include "bot/app/app.hpp"
@@ -103,7 +104,6 @@ int serve(const Config& config) {
     }
   });
   server.wait_for_signal();
-  server.wait_for_signal();
   stop_scheduler.store(true);
   scheduler_thread.join();
   stop_slack.store(true);
@@ -169,6 +169,51 @@ int export_acks_cmd(const Config& config, const std::string& out) {
   return 0;
 }
 
+// Reads a whole file; UserError naming it when it cannot be read.
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError("cannot read " + path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// `auditbot import controls|requests <file>`: validated whole, written all at once or not at all.
+int import_cmd(const Config& config, const std::string& what, const std::string& file,
+               const std::string& map) {
+  init_logging(config, log::Level::warn);
+  SystemClock clock;
+  App app(config, clock);
+  if (!require_redis(app)) return 1;
+  const std::string text = slurp(file);
+  if (what == "controls") {
+    const bool is_csv = file.size() > 4 && file.substr(file.size() - 4) == ".csv";
+    const auto controls = parse_controls(text, is_csv ? "csv" : "yaml", app.people());
+    const auto n = ControlCatalog(app.services()).import(controls, "cli");
+    std::cout << "imported " << controls.size() << " controls (" << n << " added or changed)\n";
+    return 0;
+  }
+  const auto ids = app.requests().import_csv(text, "cli", parse_column_map(map));
+  std::cout << "imported " << ids.size() << " requests (" << ids.front() << " to " << ids.back()
+            << ")\n";
+  return 0;
+}
+
+// `auditbot export controls|requests|evidence` to stdout.
+int export_program_cmd(const Config& config, const std::string& what, const std::string& format) {
+  init_logging(config, log::Level::warn);
+  SystemClock clock;
+  App app(config, clock);
+  if (!require_redis(app)) return 1;
+  if (what == "controls") {
+    const auto all = ControlCatalog(app.services()).all();
+    std::cout << (format == "csv" ? controls_to_csv(all) : controls_to_yaml(all));
+  } else if (what == "requests") {
+    std::cout << app.requests().export_csv();
+  } else {
+    std::cout << evidence_to_csv(EvidenceLedger(app.services()).all());
+  }
+  return 0;
+}
+
 int verify_audit_log_cmd(const Config& config) {
   init_logging(config, log::Level::warn);
   SystemClock clock;
@@ -208,6 +253,28 @@ int main(int argc, char** argv) {
   std::string export_out;
   export_acks->add_option("--out", export_out, "Write the CSV to this file");
   export_acks->add_option("--config", config_path, "YAML configuration file");
+  std::string program_format = "yaml";
+  auto* export_controls = export_cmd->add_subcommand("controls", "The control matrix");
+  export_controls->add_option("--format", program_format, "csv or yaml")
+      ->check(CLI::IsMember({"csv", "yaml"}));
+  auto* export_requests =
+      export_cmd->add_subcommand("requests", "The auditor request log with history, as CSV");
+  auto* export_evidence = export_cmd->add_subcommand("evidence", "Evidence records as CSV");
+  auto* import_cmd_group = cli.add_subcommand("import", "Load the control matrix or requests");
+  import_cmd_group->require_subcommand(1);
+  std::string import_file, import_map;
+  auto* import_controls =
+      import_cmd_group->add_subcommand("controls", "Control matrix from YAML or CSV");
+  import_controls->add_option("file", import_file, "matrix file (.yaml or .csv)")->required();
+  auto* import_requests =
+      import_cmd_group->add_subcommand("requests", "The auditor's request list (CSV)");
+  import_requests->add_option("file", import_file, "request list (.csv)")->required();
+  import_requests->add_option("--map", import_map,
+                              "column mapping: description=Header,request id=Header,...");
+  for (auto* sub :
+       {export_controls, export_requests, export_evidence, import_controls, import_requests}) {
+    sub->add_option("--config", config_path, "YAML configuration file");
+  }
   // Options are accepted after the subcommand too: `auditbot serve --config x.yaml`.
   for (auto* sub : {serve_cmd, console_cmd, verify_cmd}) {
     sub->add_option("--config", config_path, "YAML configuration file");
@@ -228,6 +295,11 @@ int main(int argc, char** argv) {
     if (*verify_cmd) return verify_audit_log_cmd(config);
     if (*export_acks) return export_acks_cmd(config, export_out);
     if (*run_once_cmd) return scheduler_run_once(config, run_once_now);
+    if (*import_controls) return import_cmd(config, "controls", import_file, "");
+    if (*import_requests) return import_cmd(config, "requests", import_file, import_map);
+    if (*export_controls) return export_program_cmd(config, "controls", program_format);
+    if (*export_requests) return export_program_cmd(config, "requests", "");
+    if (*export_evidence) return export_program_cmd(config, "evidence", "");
   } catch (const ConfigError& e) {
     std::cerr << "auditbot: configuration error: " << e.what() << "\n";
     return 2;

@@ -113,6 +113,12 @@ void Router::add(JoinSpec spec) {
   joins_.push_back(std::move(spec));
 }
 
+void Router::add(TrackSpec spec) {
+  if (!spec.run) throw std::logic_error("track handler '" + spec.name + "' has no handler");
+  if (track_) throw std::logic_error("a track handler is already registered");
+  track_ = std::move(spec);
+}
+
 void Router::dispatch(const InboundEvent& event, Ack& ack) {
   Reply reply = handle(event);
   if (std::holds_alternative<PersonJoined>(event.body)) return;
@@ -141,6 +147,16 @@ Reply Router::handle(const InboundEvent& event) {
   if (!actor) return Reply::fail(std::string(kUnknownPerson));
   if (const auto* command = std::get_if<CommandText>(&event.body)) {
     return run_command(event, *actor, *command);
+  }
+  if (const auto* track = std::get_if<TrackMessage>(&event.body)) {
+    if (!track_) return Reply::fail("Tracking messages is not available here.");
+    try {
+      return track_->run(event, *actor, *track);
+    } catch (const UserError& e) {
+      return Reply::fail(e.what());
+    } catch (const std::exception& e) {
+      return internal_failure("track.failed", track_->name, event, *actor, e.what());
+    }
   }
   return run_action(event, *actor, std::get<ButtonPress>(event.body));
 }

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ struct ActionSpec {
   std::function<Reply(ActionCall&)> run;
 };
 
+// The one handler for TrackMessage events (the auditor request log).
+struct TrackSpec {
+  std::string name;
+  std::function<Reply(const InboundEvent&, const Person&, const TrackMessage&)> run;
+};
+
 struct JoinSpec {
   std::string name;
   std::function<void(const InboundEvent&, const Person&)> run;
@@ -50,6 +57,7 @@ class Router {
   void add(CommandSpec spec);  // throws std::logic_error on a duplicate verb
   void add(ActionSpec spec);   // throws std::logic_error on a duplicate action id
   void add(JoinSpec spec);
+  void add(TrackSpec spec);  // throws std::logic_error when one is already registered
 
   // Runs the event and answers through `ack` exactly once (PersonJoined has no reply).
   void dispatch(const InboundEvent& event, Ack& ack);
@@ -69,6 +77,7 @@ class Router {
   std::map<std::string, CommandSpec, std::less<>> commands_;
   std::map<std::string, ActionSpec, std::less<>> actions_;
   std::vector<JoinSpec> joins_;
+  std::optional<TrackSpec> track_;
 };
 
 }  // namespace auditbot

@@ -367,8 +367,6 @@ constexpr EnvKey kEnvKeys[] = {
     {"holidays", true, nullptr},
     {"controls_file", false, nullptr},
     {"evidence.default_sla_business_days", false, nullptr},
-    {"policies.ack_days", false, nullptr},
-    {"policies.review_notice_days", false, nullptr},
     {"reminders.before_due_business_days", true, nullptr},
     {"reminders.overdue_every_business_days", false, nullptr},
     {"reminders.overdue_every_business_days_critical", false, nullptr},
@@ -380,6 +378,11 @@ constexpr EnvKey kEnvKeys[] = {
     {"reports.readiness_days_before", true, nullptr},
     {"reports.digest_day", false, nullptr},
     {"reports.digest_hour", false, nullptr},
+    {"evidence.refresh_lead_days", false, nullptr},
+    {"evidence.hook_status", false, nullptr},
+    {"observation_window.start", false, nullptr},
+    {"observation_window.end", false, nullptr},
+    {"requests.sla_business_days", false, nullptr},
 };
 
 // The whole file, or nullopt when it cannot be read (missing, a directory, no permission).
@@ -723,70 +726,6 @@ void read_people(MapReader& root, Config& cfg) {
   }
 }
 
-// A list of whole numbers in [lo, hi] (reminder offsets, report days).
-std::vector<int> int_list(const Origin& origin, MapReader& r, const std::string& key, int lo, int hi) {
-  std::vector<std::string> raw;
-  std::vector<int> out;
-  if (!r.str_list(key, raw)) return out;
-  for (const auto& t : raw) {
-    int v = 0;
-    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec != std::errc() || ptr != t.data() + t.size() || v < lo || v > hi) {
-      origin.fail(r.child(key), r.take(key),
-                  "'" + t + "' is not a whole number between " + std::to_string(lo) + " and " +
-                      std::to_string(hi));
-    }
-    out.push_back(v);
-  }
-  return out;
-}
-
-// reminders: and reports: (the engine, issue 7).
-void read_engine(const Origin& origin, MapReader& root, Config& cfg) {
-  long long n = 0;
-  root.map("reminders", [&](MapReader& r) {
-    auto before = int_list(origin, r, "before_due_business_days", 1, 60);
-    if (!before.empty()) cfg.reminders.before_due = before;
-    auto& rc = cfg.reminders;
-    if (r.integer("overdue_every_business_days", n, 1, 30)) rc.overdue_every = int(n);
-    if (r.integer("overdue_every_business_days_critical", n, 1, 30)) {
-      rc.overdue_every_critical = int(n);
-    }
-    if (r.integer("snooze_max", n, 0, 20)) rc.snooze_max = int(n);
-    if (r.integer("snooze_business_days", n, 1, 30)) rc.snooze_business_days = int(n);
-    if (r.integer("escalate_manager_after_business_days", n, 1, 60)) {
-      rc.escalate_manager_after = int(n);
-    }
-    if (r.integer("escalate_leadership_after_business_days", n, 1, 120)) {
-      rc.escalate_leadership_after = int(n);
-    }
-    if (rc.escalate_leadership_after <= rc.escalate_manager_after) {
-      origin.fail("reminders.escalate_leadership_after_business_days",
-                  r.take("escalate_leadership_after_business_days"),
-                  "must be later than escalate_manager_after_business_days");
-    }
-  });
-  root.map("reports", [&](MapReader& r) {
-    if (r.str("audit_window_start", cfg.reports.audit_window_start) &&
-        !valid_date(cfg.reports.audit_window_start)) {
-      origin.fail("reports.audit_window_start", r.take("audit_window_start"),
-                  "'" + cfg.reports.audit_window_start + "' is not a date YYYY-MM-DD");
-    }
-    auto days = int_list(origin, r, "readiness_days_before", 1, 365);
-    if (!days.empty()) cfg.reports.readiness_days_before = days;
-    std::string day;
-    if (r.str("digest_day", day)) {
-      auto wd = parse_weekday(day);
-      if (!wd) {
-        origin.fail("reports.digest_day", r.take("digest_day"),
-                    "unknown day '" + day + "' (expected mon, tue, wed, thu, fri, sat, sun)");
-      }
-      cfg.reports.digest_weekday = *wd;
-    }
-    if (r.integer("digest_hour", n, 0, 23)) cfg.reports.digest_hour = int(n);
-  });
-}
-
 // The policy library; runs after read_people so owners and audience groups can be checked.
 void read_policies(MapReader& root, Config& cfg) {
   const auto& origin = root.origin();
@@ -848,6 +787,70 @@ void read_policies(MapReader& root, Config& cfg) {
       e.finish();
       cfg.policies.push_back(std::move(p));
     }
+  });
+}
+
+// A list of whole numbers in [lo, hi] (reminder offsets, report days).
+std::vector<int> int_list(const Origin& origin, MapReader& r, const std::string& key, int lo, int hi) {
+  std::vector<std::string> raw;
+  std::vector<int> out;
+  if (!r.str_list(key, raw)) return out;
+  for (const auto& t : raw) {
+    int v = 0;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || ptr != t.data() + t.size() || v < lo || v > hi) {
+      origin.fail(r.child(key), r.take(key),
+                  "'" + t + "' is not a whole number between " + std::to_string(lo) + " and " +
+                      std::to_string(hi));
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+// reminders: and reports: (the engine, issue 7).
+void read_engine(const Origin& origin, MapReader& root, Config& cfg) {
+  long long n = 0;
+  root.map("reminders", [&](MapReader& r) {
+    auto before = int_list(origin, r, "before_due_business_days", 1, 60);
+    if (!before.empty()) cfg.reminders.before_due = before;
+    auto& rc = cfg.reminders;
+    if (r.integer("overdue_every_business_days", n, 1, 30)) rc.overdue_every = int(n);
+    if (r.integer("overdue_every_business_days_critical", n, 1, 30)) {
+      rc.overdue_every_critical = int(n);
+    }
+    if (r.integer("snooze_max", n, 0, 20)) rc.snooze_max = int(n);
+    if (r.integer("snooze_business_days", n, 1, 30)) rc.snooze_business_days = int(n);
+    if (r.integer("escalate_manager_after_business_days", n, 1, 60)) {
+      rc.escalate_manager_after = int(n);
+    }
+    if (r.integer("escalate_leadership_after_business_days", n, 1, 120)) {
+      rc.escalate_leadership_after = int(n);
+    }
+    if (rc.escalate_leadership_after <= rc.escalate_manager_after) {
+      origin.fail("reminders.escalate_leadership_after_business_days",
+                  r.take("escalate_leadership_after_business_days"),
+                  "must be later than escalate_manager_after_business_days");
+    }
+  });
+  root.map("reports", [&](MapReader& r) {
+    if (r.str("audit_window_start", cfg.reports.audit_window_start) &&
+        !valid_date(cfg.reports.audit_window_start)) {
+      origin.fail("reports.audit_window_start", r.take("audit_window_start"),
+                  "'" + cfg.reports.audit_window_start + "' is not a date YYYY-MM-DD");
+    }
+    auto days = int_list(origin, r, "readiness_days_before", 1, 365);
+    if (!days.empty()) cfg.reports.readiness_days_before = days;
+    std::string day;
+    if (r.str("digest_day", day)) {
+      auto wd = parse_weekday(day);
+      if (!wd) {
+        origin.fail("reports.digest_day", r.take("digest_day"),
+                    "unknown day '" + day + "' (expected mon, tue, wed, thu, fri, sat, sun)");
+      }
+      cfg.reports.digest_weekday = *wd;
+    }
+    if (r.integer("digest_hour", n, 0, 23)) cfg.reports.digest_hour = int(n);
   });
 }
 
@@ -1040,9 +1043,122 @@ void read_config(MapReader& root, Config& cfg) {
     if (r.integer("default_sla_business_days", n, 1, 365)) {
       cfg.evidence_default_sla_business_days = static_cast<int>(n);
     }
+    if (r.integer("refresh_lead_days", n, 0, 365)) {
+      cfg.evidence_refresh_lead_days = static_cast<int>(n);
+    }
+    if (r.str("hook_status", cfg.evidence_hook_status)) {
+      cfg.evidence_hook_status = lower(trim(cfg.evidence_hook_status));
+      if (cfg.evidence_hook_status != "accepted" && cfg.evidence_hook_status != "in_review") {
+        origin.fail("evidence.hook_status", r.take("hook_status"),
+                    "expected accepted or in_review");
+      }
+    }
+    auto hooks = r.take("hooks");
+    if (hooks.IsDefined() && !hooks.IsNull()) {
+      if (!hooks.IsSequence()) {
+        origin.fail("evidence.hooks", hooks, "expected a list, got " + describe(hooks));
+      }
+      std::size_t i = 0;
+      std::set<std::string> ids;
+      for (const auto& node : hooks) {
+        const auto path = "evidence.hooks[" + std::to_string(i++) + "]";
+        MapReader h(origin, node, path);
+        EvidenceHookConfig hook;
+        h.str("id", hook.id);
+        h.str("secret", hook.secret);
+        h.finish();
+        if (hook.id.empty() || !ids.insert(hook.id).second) {
+          origin.fail(path + ".id", node, "needs a unique id");
+        }
+        if (hook.secret.size() < 16) {
+          origin.fail(path + ".secret", node, "needs a secret of at least 16 characters");
+        }
+        cfg.evidence_hooks.push_back(std::move(hook));
+      }
+    }
   });
 
-  read_engine(origin, root, cfg);
+  root.map("observation_window", [&](MapReader& r) {
+    for (auto [key, field] : {std::pair{"start", &cfg.observation_start},
+                              std::pair{"end", &cfg.observation_end}}) {
+      if (r.str(key, *field) && !valid_date(*field)) {
+        origin.fail(r.child(key), r.take(key), "'" + *field + "' is not a date YYYY-MM-DD");
+      }
+    }
+    if (cfg.observation_start.empty() != cfg.observation_end.empty() ||
+        cfg.observation_end < cfg.observation_start) {
+      origin.fail("observation_window.end", r.take("end"),
+                  "needs both start and end, end not before start");
+    }
+  });
+
+  root.map("requests", [&](MapReader& r) {
+    if (r.integer("sla_business_days", n, 1, 365)) {
+      cfg.request_sla_business_days = static_cast<int>(n);
+    }
+  });
+
+  root.map("scope", [&](MapReader& r) {
+    std::vector<std::string> cats;
+    if (r.str_list("categories", cats)) {
+      static const std::set<std::string> kCategories{
+          "security", "availability", "processing_integrity", "confidentiality", "privacy"};
+      cfg.scope_categories = {"security"};  // Security is always in scope
+      for (const auto& c : cats) {
+        auto l = lower(trim(c));
+        if (kCategories.count(l) == 0) {
+          origin.fail("scope.categories", r.take("categories"),
+                      "unknown category '" + c +
+                          "' (expected security, availability, processing_integrity, "
+                          "confidentiality or privacy)");
+        }
+        cfg.scope_categories.insert(l);
+      }
+    }
+    auto list_of = [&](const char* key, auto&& fn) {
+      auto node = r.take(key);
+      if (!node.IsDefined() || node.IsNull()) {
+        return;
+      }
+      if (!node.IsSequence()) {
+        origin.fail(r.child(key), node, "expected a list, got " + describe(node));
+      }
+      std::size_t i = 0;
+      for (const auto& item : node) {
+        MapReader m(origin, item, r.child(key) + "[" + std::to_string(i++) + "]");
+        fn(m, item);
+        m.finish();
+      }
+    };
+    list_of("systems", [&](MapReader& m, const YAML::Node& node) {
+      ScopeSystemConfig sys;
+      m.str("name", sys.name);
+      m.str("description", sys.description);
+      if (sys.name.empty()) {
+        origin.fail(m.child("name"), node, "missing");
+      }
+      cfg.scope_systems.push_back(std::move(sys));
+    });
+    list_of("subservice_orgs", [&](MapReader& m, const YAML::Node& node) {
+      SubserviceOrgConfig org;
+      m.str("name", org.name);
+      m.str("services", org.services);
+      m.str("method", org.method);
+      m.str_list("complementary_controls", org.complementary_controls);
+      if (org.name.empty()) {
+        origin.fail(m.child("name"), node, "missing");
+      }
+      org.method = lower(trim(org.method));
+      if (org.method == "carve_out" || org.method == "carveout") {
+        org.method = "carve-out";
+      }
+      if (org.method != "inclusive" && org.method != "carve-out") {
+        origin.fail(m.child("method"), node, "expected inclusive or carve-out");
+      }
+      cfg.scope_subservice_orgs.push_back(std::move(org));
+    });
+  });
+
   read_people(root, cfg);
   read_policies(root, cfg);
 }
@@ -1065,6 +1181,11 @@ std::vector<std::string> Config::secrets() const {
                         &teams_app_password}) {
     if (!s->empty()) {
       out.push_back(*s);
+    }
+  }
+  for (const auto& h : evidence_hooks) {
+    if (!h.secret.empty()) {
+      out.push_back(h.secret);
     }
   }
   if (auto pw = redis_password(redis_url); !pw.empty()) {

@@ -56,6 +56,26 @@ struct ReportConfig {
 struct ControlRequirementConfig {
   std::string artifact;
   std::string cadence;  // continuous|monthly|quarterly|annual|one-time
+  bool operator==(const ControlRequirementConfig&) const = default;
+};
+
+// The system boundary and the sub-service organisations it relies on (SPEC C1).
+struct ScopeSystemConfig {
+  std::string name;
+  std::string description;
+};
+
+struct SubserviceOrgConfig {
+  std::string name;
+  std::string services;  // what they do for us
+  std::string method;    // inclusive | carve-out
+  std::vector<std::string> complementary_controls;  // what a carve-out relies on
+};
+
+// A signed automation hook that may push evidence (SPEC C10).
+struct EvidenceHookConfig {
+  std::string id;      // sent in X-Auditbot-Hook
+  std::string secret;  // HMAC-SHA256 key (secret)
 };
 
 // A policy in the library (SPEC C5); its text is pinned by SHA-256 (given, or of text_file).
@@ -126,6 +146,15 @@ struct Config {
   int evidence_default_sla_business_days = 5;
   ReminderConfig reminders;
   ReportConfig reports;
+  int evidence_refresh_lead_days = 14;          // ask this long before evidence expires
+  std::string evidence_hook_status = "in_review";  // accepted | in_review
+  std::vector<EvidenceHookConfig> evidence_hooks;
+  std::string observation_start;  // Type II window, YYYY-MM-DD ("" = none)
+  std::string observation_end;
+  std::set<std::string> scope_categories{"security"};  // security, availability, ...
+  std::vector<ScopeSystemConfig> scope_systems;
+  std::vector<SubserviceOrgConfig> scope_subservice_orgs;
+  int request_sla_business_days = 5;
 
   std::vector<PersonConfig> people;
 

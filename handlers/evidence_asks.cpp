@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "bot/errors.hpp"
+#include "handlers/evidence.hpp"
 #include "handlers/items.hpp"
 
 namespace auditbot {
@@ -279,6 +280,41 @@ Reply EvidenceAsks::ask(CommandCall& call) {
                           a.what + "”, due " + a.due + ". I've sent them a DM."));
 }
 
+std::string EvidenceAsks::create_automatic(Txn txn, const Control& control,
+                                           const std::string& what, Date due,
+                                           const std::string& period) {
+  EvidenceAsk a;
+  a.id = "ASK-" + std::to_string(s_.store.next_number("ask"));
+  a.status = "open";
+  a.owner = control.owner;
+  a.control = control.id;
+  a.what = what;
+  a.due = format_date(due);
+  a.period = period;
+  a.created_by = "system";
+  a.created_at = format_iso8601(s_.clock.now());
+  for (Role r : {Role::admin, Role::liaison}) {
+    for (const Person* p : s_.people.with_role(r)) {
+      if (p->id != a.owner) a.reviewer = p->id;
+    }
+  }
+  txn.expect_absent(s_.store.keys().item(a.id), a.id + " already exists.");
+  write(txn, a);
+  items::assign(txn, s_.store.keys(), a.id, a.owner, due);
+  items::set_due(txn, s_.store.keys(), a.id, due);
+  txn.zadd(s_.store.keys().items_of_kind("ask"), static_cast<double>(unix_millis(s_.clock.now())),
+           a.id);
+  txn.audit("system", "ask.created", a.id,
+            {{"owner", a.owner},
+             {"control", a.control},
+             {"what", a.what},
+             {"due", a.due},
+             {"period", a.period},
+             {"reason", "evidence expires soon"}});
+  txn.send(owner_message(a, a.owner));
+  return s_.store.commit(txn).ok() ? a.id : "";
+}
+
 Reply EvidenceAsks::show(const EvidenceAsk& a, const Person& actor) const {
   const bool may_see = actor.id == a.owner || actor.id == a.reviewer ||
                        has_any_role(actor, {Role::liaison, Role::admin, Role::approver});
@@ -446,6 +482,8 @@ Reply EvidenceAsks::decide(ActionCall& call, bool accept) {
   if (accept) {
     items::unassign(txn, s_.store.keys(), a.id, a.owner);
     items::resolved(txn, s_.store.keys(), a.id);
+    // Accepted evidence becomes the control's evidence record (freshness, coverage).
+    EvidenceLedger(s_).add_from_ask(txn, a);
   }
   txn.audit(call.actor.id, accept ? "ask.accepted" : "ask.rejected", a.id,
             {{"submission", submission}, {"reason", reason}});

@@ -40,6 +40,11 @@ class EvidenceAsks {
   void register_with(Router& router);
 
   std::optional<EvidenceAsk> load(std::string_view id) const;
+  // An ask the bot raises by itself (evidence about to go stale) for the control owner,
+  // reviewed by a liaison; `txn` carries the caller's once-only claim. Returns the id, or
+  // "" when the claim was already taken.
+  std::string create_automatic(Txn txn, const Control& control, const std::string& what, Date due,
+                               const std::string& period);
 
  private:
   Reply ask(CommandCall& call);

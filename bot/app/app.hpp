@@ -11,6 +11,8 @@
 #include "bot/people.hpp"
 #include "bot/router.hpp"
 #include "config/config.hpp"
+#include "handlers/evidence.hpp"
+#include "handlers/requests.hpp"
 #include "handlers/evidence_asks.hpp"
 #include "handlers/gaps.hpp"
 #include "handlers/mine.hpp"
@@ -64,6 +66,16 @@ class App {
   std::size_t seed_policies() { return policies_.import_from_config(); }
 
  private:
+  ControlMatrix matrix_;
+  EvidenceFreshness freshness_;
+  RequestLog requests_;
+
+ public:
+  ControlMatrix& control_matrix() { return matrix_; }
+  // The scheduler calls freshness().run_pass(now) on each pass.
+  EvidenceFreshness& freshness() { return freshness_; }
+  RequestLog& requests() { return requests_; }
+
  private:  // the engine: scheduler, reminders, reports (issue 7)
   RedisJobQueue jobs_;
   Scheduler scheduler_;
