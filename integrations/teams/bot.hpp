@@ -1,0 +1,69 @@
+// The Teams side of auditbot: `POST /api/messages` (authenticate, read, route, answer) and
+// the outbox Deliverer that sends, updates and proactively DMs Adaptive Cards.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "bot/outbox.hpp"
+#include "bot/people.hpp"
+#include "bot/router.hpp"
+#include "integrations/redis/store.hpp"
+#include "integrations/teams/activity.hpp"
+#include "integrations/teams/connector.hpp"
+
+namespace auditbot::teams {
+
+struct EndpointAnswer {
+  unsigned status = 200;
+  std::string body;  // JSON ("" = empty body)
+};
+
+class TeamsBot final : public Deliverer {
+ public:
+  TeamsBot(const Config& config, const Directory& people, Router& router, Store& store,
+           KeyCache& keys, Connector& connector);
+
+  // One Bot Framework request: 401 for any authentication failure (nothing read or written),
+  // 400 for an unreadable activity, else 200 (with the invoke response for invokes).
+  EndpointAnswer handle(std::string_view authorization, const std::string& body);
+
+  DeliveryResult deliver(const OutboxEntry& e) override;
+
+  // The stored reference for a person who installed the app, if any.
+  std::optional<ConversationRef> reference_for(const std::string& person);
+  bool reachable(const std::string& person);
+
+  // Redis keys (under the org prefix) this integration owns.
+  std::string ref_key(const std::string& person) const;
+  std::string aad_key() const;
+
+ private:
+  std::optional<std::string> resolve_person(const ParsedActivity& a);
+  // True when this is news (a first install or a new place), false for a redelivery.
+  bool store_reference(const ParsedActivity& a, const std::string& person);
+  void remove_reference(const ParsedActivity& a, const std::string& person);
+  void mark_unreachable(const std::string& person);
+
+  const Config& config_;
+  const Directory& people_;
+  Router& router_;
+  Store& store_;
+  KeyCache& keys_;
+  Connector& connector_;
+  TokenExpectations expect_;
+};
+
+// Sends to a person on Teams when a conversation reference exists for them, else through
+// `fallback` (Slack); channels go to the fallback when there is one.
+class PreferTeamsDeliverer final : public Deliverer {
+ public:
+  PreferTeamsDeliverer(TeamsBot& teams, Deliverer* fallback) : teams_(teams), fallback_(fallback) {}
+  DeliveryResult deliver(const OutboxEntry& e) override;
+
+ private:
+  TeamsBot& teams_;
+  Deliverer* fallback_;
+};
+
+}  // namespace auditbot::teams
