@@ -1161,6 +1161,7 @@ void read_config(MapReader& root, Config& cfg) {
 
   read_people(root, cfg);
   read_policies(root, cfg);
+  read_engine(origin, root, cfg);
 }
 
 }  // namespace

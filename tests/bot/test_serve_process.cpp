@@ -92,8 +92,8 @@ TEST(ServeProcess, HealthReadinessMetricsShutdownAndNoSecretsInTheLog) {
   int parsed = 0;
   for (std::string line; std::getline(lines, line);) {
     if (line.empty()) continue;
-    const auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    EXPECT_TRUE(parsed.is_object()) << line;
+    const auto event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    EXPECT_TRUE(event.is_object()) << line;
     ++parsed;
   }
   EXPECT_GE(parsed, 3);

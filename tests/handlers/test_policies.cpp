@@ -129,8 +129,12 @@ TEST_F(PolicyCampaign, FiftyPeopleFortyEightAcknowledgeTwoAreChasedThenNewVersio
   std::string missing_field;
   for (const auto& f : status.fields) {
     if (f.label == "Missing") missing_field = f.value;
-    if (f.label == "Group sales") EXPECT_EQ(f.value, "22/23");        // p45 missing
-    if (f.label == "Group engineering") EXPECT_EQ(f.value, "21/22");  // p44 missing
+    if (f.label == "Group sales") {
+      EXPECT_EQ(f.value, "22/23");  // p45 missing
+    }
+    if (f.label == "Group engineering") {
+      EXPECT_EQ(f.value, "21/22");  // p44 missing
+    }
   }
   EXPECT_EQ(missing_field, "Person 44 (@p44), Person 45 (@p45)");
   EXPECT_TRUE(h.command("bob", "policy status SEC-01").error);  // liaison and admin only
