@@ -13,14 +13,14 @@ namespace auditbot {
 
 struct Token {
   enum class Kind {
-    word,     // plain bare word: due, list, critical
-    quoted,   // "text in quotes" (quotes removed, \" and \\ unescaped)
-    mention,  // @alice (text holds "alice")
-    item_id,  // ASK-3, REQ-12, GAP-1, F-2 (text upper-cased)
-    control,  // CC6.1, A1.2, PI1.5 or a control id such as AC-01 (upper-cased)
-    date,     // 2026-12-05 absolute
+    word,           // plain bare word: due, list, critical
+    quoted,         // "text in quotes" (quotes removed, \" and \\ unescaped)
+    mention,        // @alice (text holds "alice")
+    item_id,        // ASK-3, REQ-12, GAP-1, F-2 (text upper-cased)
+    control,        // CC6.1, A1.2, PI1.5 or a control id such as AC-01 (upper-cased)
+    date,           // 2026-12-05 absolute
     relative_date,  // +3d or +3bd (days / business_days set)
-    number,   // 42
+    number,         // 42
   };
   Kind kind = Kind::word;
   std::string text;  // as typed, minus decoration (see above)
@@ -47,11 +47,11 @@ class Args {
   const Token* peek() const { return done() ? nullptr : &tokens_[pos_]; }
   const Token& next(std::string_view what);  // any token; throws if none
 
-  std::string mention(std::string_view what);   // person handle without "@"
-  std::string item_id(std::string_view what);   // ASK-3
-  std::string control(std::string_view what);   // CC6.1 / AC-01
-  std::string text(std::string_view what);      // quoted or a single bare word
-  std::string word(std::string_view what);      // a bare word (lower-cased)
+  std::string mention(std::string_view what);  // person handle without "@"
+  std::string item_id(std::string_view what);  // ASK-3
+  std::string control(std::string_view what);  // CC6.1 / AC-01
+  std::string text(std::string_view what);     // quoted or a single bare word
+  std::string word(std::string_view what);     // a bare word (lower-cased)
   // A date token resolved against `today` (absolute, +Nd calendar, +Nbd business days).
   Date date(std::string_view what, Date today, const BusinessCalendar& cal);
   // True and consumes if the next token is the bare word `kw` (case-insensitive).

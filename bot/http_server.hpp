@@ -17,7 +17,7 @@ using HttpResponse = boost::beast::http::response<boost::beast::http::string_bod
 
 struct HttpRoute {
   boost::beast::http::verb method = boost::beast::http::verb::get;
-  std::string path;  // exact match on the target's path (query string ignored)
+  std::string path;            // exact match on the target's path (query string ignored)
   std::size_t body_limit = 0;  // 0 = the server default
   // Runs on a server thread; must not block for long (ack first, work later).
   std::function<HttpResponse(const HttpRequest&)> handler;

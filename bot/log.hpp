@@ -28,10 +28,18 @@ using Fields = std::initializer_list<std::pair<std::string_view, std::string_vie
 
 // `event` is a short dotted name ("http.request", "ask.created"); fields are key=value.
 void write(Level level, std::string_view event, Fields fields = {});
-inline void debug(std::string_view e, Fields f = {}) { write(Level::debug, e, f); }
-inline void info(std::string_view e, Fields f = {}) { write(Level::info, e, f); }
-inline void warn(std::string_view e, Fields f = {}) { write(Level::warn, e, f); }
-inline void error(std::string_view e, Fields f = {}) { write(Level::error, e, f); }
+inline void debug(std::string_view e, Fields f = {}) {
+  write(Level::debug, e, f);
+}
+inline void info(std::string_view e, Fields f = {}) {
+  write(Level::info, e, f);
+}
+inline void warn(std::string_view e, Fields f = {}) {
+  write(Level::warn, e, f);
+}
+inline void error(std::string_view e, Fields f = {}) {
+  write(Level::error, e, f);
+}
 bool enabled(Level level);
 
 }  // namespace auditbot::log

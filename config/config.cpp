@@ -738,46 +738,62 @@ void read_policies(MapReader& root, Config& cfg) {
   root.map("policies", [&](MapReader& r) {
     long long n = 0;
     if (r.integer("ack_days", n, 1, 365)) cfg.policy_ack_days = static_cast<int>(n);
-    if (r.integer("review_notice_days", n, 1, 365)) cfg.policy_review_notice_days = static_cast<int>(n);
+    if (r.integer("review_notice_days", n, 1, 365))
+      cfg.policy_review_notice_days = static_cast<int>(n);
     auto list = r.take("library");
     if (!list.IsDefined() || list.IsNull()) return;
-    if (!list.IsSequence()) origin.fail("policies.library", list, "expected a list, got " + describe(list));
+    if (!list.IsSequence())
+      origin.fail("policies.library", list, "expected a list, got " + describe(list));
     std::size_t index = 0;
     for (const auto& entry : list) {
       const std::string base = "policies.library[" + std::to_string(index++) + "]";
       MapReader e(origin, entry, base);
       PolicyConfig p;
       auto need = [&](const char* key, std::string& out) {
-        if (!e.str(key, out) || out.empty()) origin.fail(e.child(key), entry, std::string("every policy needs ") + key);
+        if (!e.str(key, out) || out.empty())
+          origin.fail(e.child(key), entry, std::string("every policy needs ") + key);
       };
       need("id", p.id);
-      if (!valid_person_id(p.id)) origin.fail(e.child("id"), e.take("id"), "'" + p.id + "' is not a valid id (letters, digits, '.', '_', '-')");
-      if (!ids.insert(lower(p.id)).second) origin.fail(e.child("id"), e.take("id"), "duplicate policy id '" + p.id + "'");
+      if (!valid_person_id(p.id))
+        origin.fail(e.child("id"), e.take("id"),
+                    "'" + p.id + "' is not a valid id (letters, digits, '.', '_', '-')");
+      if (!ids.insert(lower(p.id)).second)
+        origin.fail(e.child("id"), e.take("id"), "duplicate policy id '" + p.id + "'");
       need("title", p.title);
       need("version", p.version);
-      if (p.version.find_first_of(" |/") != std::string::npos) origin.fail(e.child("version"), e.take("version"), "a version has no spaces, '|' or '/'");
+      if (p.version.find_first_of(" |/") != std::string::npos)
+        origin.fail(e.child("version"), e.take("version"), "a version has no spaces, '|' or '/'");
       need("owner", p.owner);
-      if (person_ids.count(lower(p.owner)) == 0) origin.fail(e.child("owner"), e.take("owner"), "unknown owner '" + p.owner + "' (not a person id)");
+      if (person_ids.count(lower(p.owner)) == 0)
+        origin.fail(e.child("owner"), e.take("owner"),
+                    "unknown owner '" + p.owner + "' (not a person id)");
       need("url", p.url);
       e.str("sha256", p.sha256);
       e.str("text_file", p.text_file);
       p.text_file = resolve_path(origin, base + ".text_file", p.text_file);
-      if (p.sha256.empty() == p.text_file.empty()) origin.fail(base, entry, "give exactly one of sha256 or text_file");
+      if (p.sha256.empty() == p.text_file.empty())
+        origin.fail(base, entry, "give exactly one of sha256 or text_file");
       if (!p.sha256.empty()) {
         p.sha256 = lower(p.sha256);
-        if (p.sha256.size() != 64 || p.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) origin.fail(e.child("sha256"), e.take("sha256"), "expected 64 hex digits");
+        if (p.sha256.size() != 64 ||
+            p.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+          origin.fail(e.child("sha256"), e.take("sha256"), "expected 64 hex digits");
       }
       for (const char* key : {"effective", "next_review"}) {
         std::string& out = std::string_view(key) == "effective" ? p.effective : p.next_review;
         need(key, out);
-        if (!valid_date(out)) origin.fail(e.child(key), e.take(key), "'" + out + "' is not a date YYYY-MM-DD");
+        if (!valid_date(out))
+          origin.fail(e.child(key), e.take(key), "'" + out + "' is not a date YYYY-MM-DD");
       }
       auto audience = e.take("audience");
       if (audience.IsDefined() && !audience.IsNull()) {
         if (audience.IsScalar() && audience.Scalar() == "everyone") {
         } else if (audience.IsSequence()) {
           for (const auto& g : audience) {
-            if (!g.IsScalar() || groups.count(g.Scalar()) == 0) origin.fail(e.child("audience"), g, "unknown group '" + (g.IsScalar() ? g.Scalar() : std::string("?")) + "' (no person is in it)");
+            if (!g.IsScalar() || groups.count(g.Scalar()) == 0)
+              origin.fail(e.child("audience"), g,
+                          "unknown group '" + (g.IsScalar() ? g.Scalar() : std::string("?")) +
+                              "' (no person is in it)");
             p.audience.push_back(g.Scalar());
           }
         } else {
@@ -791,7 +807,8 @@ void read_policies(MapReader& root, Config& cfg) {
 }
 
 // A list of whole numbers in [lo, hi] (reminder offsets, report days).
-std::vector<int> int_list(const Origin& origin, MapReader& r, const std::string& key, int lo, int hi) {
+std::vector<int> int_list(const Origin& origin, MapReader& r, const std::string& key, int lo,
+                          int hi) {
   std::vector<std::string> raw;
   std::vector<int> out;
   if (!r.str_list(key, raw)) return out;
@@ -1079,8 +1096,8 @@ void read_config(MapReader& root, Config& cfg) {
   });
 
   root.map("observation_window", [&](MapReader& r) {
-    for (auto [key, field] : {std::pair{"start", &cfg.observation_start},
-                              std::pair{"end", &cfg.observation_end}}) {
+    for (auto [key, field] :
+         {std::pair{"start", &cfg.observation_start}, std::pair{"end", &cfg.observation_end}}) {
       if (r.str(key, *field) && !valid_date(*field)) {
         origin.fail(r.child(key), r.take(key), "'" + *field + "' is not a date YYYY-MM-DD");
       }

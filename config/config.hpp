@@ -67,8 +67,8 @@ struct ScopeSystemConfig {
 
 struct SubserviceOrgConfig {
   std::string name;
-  std::string services;  // what they do for us
-  std::string method;    // inclusive | carve-out
+  std::string services;                             // what they do for us
+  std::string method;                               // inclusive | carve-out
   std::vector<std::string> complementary_controls;  // what a carve-out relies on
 };
 
@@ -146,7 +146,7 @@ struct Config {
   int evidence_default_sla_business_days = 5;
   ReminderConfig reminders;
   ReportConfig reports;
-  int evidence_refresh_lead_days = 14;          // ask this long before evidence expires
+  int evidence_refresh_lead_days = 14;             // ask this long before evidence expires
   std::string evidence_hook_status = "in_review";  // accepted | in_review
   std::vector<EvidenceHookConfig> evidence_hooks;
   std::string observation_start;  // Type II window, YYYY-MM-DD ("" = none)
@@ -160,7 +160,7 @@ struct Config {
 
   // policies (C5)
   std::vector<PolicyConfig> policies;
-  int policy_ack_days = 14;            // policies.ack_days: campaigns without a due date, new people
+  int policy_ack_days = 14;  // policies.ack_days: campaigns without a due date, new people
   int policy_review_notice_days = 30;  // policies.review_notice_days: owner reminder lead time
 
   bool slack_configured() const { return !slack_bot_token.empty(); }

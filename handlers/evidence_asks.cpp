@@ -280,9 +280,8 @@ Reply EvidenceAsks::ask(CommandCall& call) {
                           a.what + "”, due " + a.due + ". I've sent them a DM."));
 }
 
-std::string EvidenceAsks::create_automatic(Txn txn, const Control& control,
-                                           const std::string& what, Date due,
-                                           const std::string& period) {
+std::string EvidenceAsks::create_automatic(Txn txn, const Control& control, const std::string& what,
+                                           Date due, const std::string& period) {
   EvidenceAsk a;
   a.id = "ASK-" + std::to_string(s_.store.next_number("ask"));
   a.status = "open";

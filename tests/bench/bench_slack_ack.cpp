@@ -48,10 +48,11 @@ int main(int argc, char** argv) {
       sock.connect({boost::asio::ip::make_address("127.0.0.1"), port});
       boost::beast::flat_buffer buf;
       for (int i = 0; i < per_thread; ++i) {
-        const std::string body = "command=%2Fsoc2&user_id=UBOB&channel_id=C1&text=mine&trigger_id=b" +
-                                 std::to_string(t) + "-" + std::to_string(i) +
-                                 "&response_url=" + "https%3A%2F%2F127.0.0.1%3A" +
-                                 std::to_string(fake.server().port()) + "%2Frespond%2Fb";
+        const std::string body =
+            "command=%2Fsoc2&user_id=UBOB&channel_id=C1&text=mine&trigger_id=b" +
+            std::to_string(t) + "-" + std::to_string(i) +
+            "&response_url=" + "https%3A%2F%2F127.0.0.1%3A" + std::to_string(fake.server().port()) +
+            "%2Frespond%2Fb";
         const std::string stamp = std::to_string(unix_seconds(h.clock().now()));
         bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/slack/events", 11};
         req.set(bhttp::field::host, "127.0.0.1");
@@ -64,17 +65,20 @@ int main(int argc, char** argv) {
         bhttp::write(sock, req);
         bhttp::response<bhttp::string_body> res;
         bhttp::read(sock, buf, res);
-        lat[t].push_back(std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - start).count());
+        lat[t].push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
         if (res.result_int() != 200) std::cerr << "status " << res.result_int() << "\n";
       }
     });
   }
-  for (auto& t : ts) t.join();
+  for (auto& t : ts)
+    t.join();
   events.wait_idle();
   server.stop();
   std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  for (auto& v : lat)
+    all.insert(all.end(), v.begin(), v.end());
   std::sort(all.begin(), all.end());
   std::cout << "requests " << all.size() << " (" << threads << " connections)\n"
             << "ack median ms " << all[all.size() / 2] << "\n"
