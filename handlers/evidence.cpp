@@ -67,12 +67,6 @@ bool overlaps(const Period& a, Date start, Date end) {
   return sys_days(a.start) <= sys_days(end) && sys_days(start) <= sys_days(a.end);
 }
 
-bool looks_like_url(std::string_view s) {
-  auto starts = [&](std::string_view p) { return s.substr(0, p.size()) == p; };
-  return (starts("https://") || starts("http://")) && s.size() > 10 &&
-         s.find_first_of(" \t\r\n") == std::string_view::npos;
-}
-
 std::string lower(std::string s) {
   for (auto& c : s)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -21,12 +21,6 @@ std::string status_label(const EvidenceAsk& a) {
   return a.status;
 }
 
-bool looks_like_url(std::string_view s) {
-  auto starts = [&](std::string_view p) { return s.substr(0, p.size()) == p; };
-  return (starts("https://") || starts("http://")) && s.size() > 10 &&
-         s.find_first_of(" \t\r\n") == std::string_view::npos;
-}
-
 // Button values: "ASK-3" for the owner's buttons, "ASK-3/2" for the review of submission 2.
 std::pair<std::string, int> parse_value(const std::string& v) {
   auto slash = v.find('/');

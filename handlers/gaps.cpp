@@ -41,12 +41,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-bool looks_like_url(std::string_view s) {
-  auto starts = [&](std::string_view p) { return s.substr(0, p.size()) == p; };
-  return (starts("https://") || starts("http://")) && s.size() > 10 &&
-         s.find_first_of(" \t\r\n") == std::string_view::npos;
-}
-
 std::string input(const ButtonPress& b, const std::string& name) {
   auto it = b.inputs.find(name);
   if (it == b.inputs.end()) return {};

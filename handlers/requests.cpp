@@ -88,12 +88,6 @@ std::string label(std::string_view status) {
   return s;
 }
 
-bool looks_like_url(std::string_view s) {
-  auto starts = [&](std::string_view p) { return s.substr(0, p.size()) == p; };
-  return (starts("https://") || starts("http://")) && s.size() > 10 &&
-         s.find_first_of(" \t\r\n") == std::string_view::npos;
-}
-
 // 2026-12-05, or 12/05/2026 as US spreadsheets write it.
 std::optional<Date> parse_sheet_date(const std::string& s) {
   if (auto d = parse_date(s)) return d;

@@ -13,6 +13,12 @@ const Person& require_person(const Directory& people, std::string_view mention) 
   throw NotFound("I don't know anyone called '@" + std::string(mention) + "'.");
 }
 
+bool looks_like_url(std::string_view s) {
+  auto starts = [&](std::string_view p) { return s.substr(0, p.size()) == p; };
+  return (starts("https://") || starts("http://")) && s.size() > 10 &&
+         s.find_first_of(" \t\r\n") == std::string_view::npos;
+}
+
 bool has_any_role(const Person& p, std::initializer_list<Role> roles) {
   for (Role r : roles) {
     if (Directory::has_role(p, r)) return true;

@@ -37,6 +37,8 @@ struct Services {
 std::string display(const Person& p);
 // Throws NotFound naming the mention when nobody matches.
 const Person& require_person(const Directory& people, std::string_view mention);
+// An evidence link as every capability accepts it: http(s), no spaces.
+bool looks_like_url(std::string_view s);
 bool has_any_role(const Person& p, std::initializer_list<Role> roles);
 // Throws Forbidden ("Only a liaison or admin can create evidence asks.") unless p has a role.
 void require_role(const Person& p, std::initializer_list<Role> roles, std::string_view doing);
