@@ -3,20 +3,18 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <thread>
 
 #include "bot/app/app.hpp"
+#include "bot/app/serve.hpp"
 #include "bot/errors.hpp"
 #include "bot/log.hpp"
 #include "integrations/console/console.hpp"
 #include "integrations/redis/outbox_queue.hpp"
-#include "integrations/slack/slack.hpp"
 
 namespace {
 
@@ -50,66 +48,7 @@ bool require_redis(App& app) {
 
 int serve(const Config& config) {
   init_logging(config);
-  SystemClock clock;
-  App app(config, clock);
-  if (!require_redis(app)) return 1;
-  app.seed_controls();
-  app.seed_policies();
-  HttpServerOptions options;
-  options.listen = config.listen;
-  options.body_limit = config.http_body_limit;
-  options.header_limit = config.http_header_limit;
-  options.read_timeout = config.http_read_timeout;
-  auto routes = app.http_routes();
-  // Slack: POST /slack/events and an outbox dispatcher that delivers through the Web API.
-  std::unique_ptr<slack::SlackIntegration> slack_app;
-  if (config.slack_configured()) {
-    slack_app = std::make_unique<slack::SlackIntegration>(config, app.router(), app.people(),
-                                                          app.store(), clock);
-    try {
-      slack_app->check_token();
-      log::info("slack.auth_ok");
-    } catch (const std::exception& e) {
-      log::error("slack.auth_failed", {{"detail", e.what()}});
-    }
-    routes.push_back(slack_app->route());
-  }
-  HttpServer server(options, std::move(routes));
-  const auto port = server.start();
-  std::atomic<bool> stop_slack{false};
-  std::unique_ptr<RedisOutboxQueue> slack_queue;
-  std::thread slack_thread;
-  if (slack_app) {
-    slack_queue = std::make_unique<RedisOutboxQueue>(app.store(), "slack");
-    slack_thread = std::thread(
-        [&] { OutboxDispatcher(*slack_queue, slack_app->deliverer()).run(stop_slack); });
-  }
-  log::info("serve.started", {{"listen", config.listen}, {"port", std::to_string(port)}});
-  if (!config.slack_configured() && !config.teams_configured()) {
-    log::warn("serve.no_platform",
-              {{"detail", "no Slack or Teams credentials: outbound messages stay queued"}});
-  }
-  // The scheduler: a pass every few seconds; leases keep replicas from running a job twice.
-  std::atomic<bool> stop_scheduler{false};
-  std::thread scheduler_thread([&] {
-    while (!stop_scheduler.load()) {
-      try {
-        app.run_scheduler_pass(clock.now());
-      } catch (const std::exception& e) {
-        log::error("scheduler.pass_failed", {{"error", e.what()}});
-      }
-      for (int i = 0; i < 50 && !stop_scheduler.load(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    }
-  });
-  server.wait_for_signal();
-  stop_scheduler.store(true);
-  scheduler_thread.join();
-  stop_slack.store(true);
-  if (slack_thread.joinable()) slack_thread.join();
-  log::info("serve.stopped");
-  return 0;
+  return run_serve(config);
 }
 
 int console(const Config& config, const std::string& as) {
