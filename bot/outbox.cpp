@@ -152,7 +152,11 @@ void OutboxDispatcher::run(const std::atomic<bool>& stop) {
       const std::vector<OutboxEntry> batch = queue_.claim(kBatch, block);
       for (const OutboxEntry& e : batch) {
         if (stop.load()) break;
-        settle(e, 0);
+        // A parked entry handed out again (the queue saw it idle): the parked copy decides.
+        const bool parked = std::any_of(waiting_.begin(), waiting_.end(), [&](const Waiting& w) {
+          return w.entry.stream_id == e.stream_id;
+        });
+        if (!parked) settle(e, 0);
       }
       if (batch.empty() && !any_ready && !waiting_.empty()) pause(kSleepSlice, stop);
     } catch (const std::exception& ex) {

@@ -28,18 +28,20 @@ Scheduler::PassResult Scheduler::run_pass(TimePoint now, std::size_t batch) {
   for (;;) {
     const std::vector<Job> jobs = queue_.claim(now, batch, lease_, owner_);
     r.claimed += jobs.size();
+    std::vector<Job> finished;  // leases released together after the batch: one round trip
+    finished.reserve(jobs.size());
     for (const Job& job : jobs) {
       auto it = handlers_.find(job.kind);
       if (it == handlers_.end()) {
         // Nobody can ever run it: drop it instead of retrying forever.
         log::warn("scheduler.unknown_kind", {{"job", job.id}});
-        queue_.complete(job, owner_);
+        finished.push_back(job);
         ++r.unknown;
         continue;
       }
       try {
         it->second(job, now);
-        queue_.complete(job, owner_);
+        finished.push_back(job);
         ++r.done;
       } catch (const std::exception& ex) {
         // Left leased: another pass retries it once the lease expires.
@@ -47,6 +49,7 @@ Scheduler::PassResult Scheduler::run_pass(TimePoint now, std::size_t batch) {
         ++r.failed;
       }
     }
+    if (!finished.empty()) queue_.complete_many(finished, owner_);
     if (jobs.size() < batch) return r;
   }
 }

@@ -39,6 +39,13 @@ class JobQueue {
                                  const std::string& owner) = 0;
   // Ends the lease (only while `owner` still holds it). Returns false when it was lost.
   virtual bool complete(const Job& job, const std::string& owner) = 0;
+  // complete() for many jobs at once (one round trip in Redis); returns how many were held.
+  virtual std::size_t complete_many(const std::vector<Job>& jobs, const std::string& owner) {
+    std::size_t n = 0;
+    for (const Job& j : jobs)
+      n += complete(j, owner) ? 1 : 0;
+    return n;
+  }
   virtual std::size_t scheduled() = 0;
 };
 

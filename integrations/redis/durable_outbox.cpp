@@ -32,6 +32,14 @@ std::optional<OutboxEntry> parse(const redis::Reply& entry) {
   return out;
 }
 
+// Acknowledged entries are deleted at once, so the stream holds only what is still to be
+// sent (one consumer group reads it; nothing else needs a delivered entry).
+const redis::Script kAckAndDelete(R"lua(
+local n = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return n
+)lua");
+
 // Still ours? Then XCLAIM to ourselves with min-idle 0, which resets the idle time.
 const redis::Script kRenew(R"lua(
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
@@ -109,7 +117,8 @@ std::vector<OutboxEntry> RedisDurableOutbox::claim(std::size_t max,
 }
 
 void RedisDurableOutbox::ack(const OutboxEntry& e) {
-  check(store_.client().command({"XACK", store_.keys().outbox_stream(), kGroup, e.stream_id}));
+  check(
+      store_.client().eval(kAckAndDelete, {store_.keys().outbox_stream()}, {kGroup, e.stream_id}));
 }
 
 std::optional<std::string> RedisDurableOutbox::find(const std::string& outbox_id) {

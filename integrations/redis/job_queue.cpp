@@ -49,6 +49,19 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 )lua");
 
+// kComplete for ARGV[2..]; ARGV[1] is the owner.
+const redis::Script kCompleteMany(R"lua(
+local n = 0
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    redis.call('HDEL', KEYS[2], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+)lua");
+
 const redis::Script kSchedule(R"lua(
 if ARGV[4] == '1' and redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
 if ARGV[3] == '1' then
@@ -102,6 +115,20 @@ bool RedisJobQueue::complete(const Job& job, const std::string& owner) {
       kComplete, {sched_keys::leases(k), sched_keys::owners(k)}, {job.id, owner});
   check(r);
   return r.integer == 1;
+}
+
+std::size_t RedisJobQueue::complete_many(const std::vector<Job>& jobs, const std::string& owner) {
+  if (jobs.empty()) return 0;
+  const auto& k = store_.keys();
+  std::vector<std::string> args;
+  args.reserve(jobs.size() + 1);
+  args.push_back(owner);
+  for (const Job& j : jobs)
+    args.push_back(j.id);
+  const redis::Reply r =
+      store_.client().eval(kCompleteMany, {sched_keys::leases(k), sched_keys::owners(k)}, args);
+  check(r);
+  return static_cast<std::size_t>(r.integer);
 }
 
 std::size_t RedisJobQueue::scheduled() {

@@ -24,6 +24,7 @@ class RedisJobQueue final : public JobQueue {
   std::vector<Job> claim(TimePoint now, std::size_t max, std::chrono::seconds lease,
                          const std::string& owner) override;
   bool complete(const Job& job, const std::string& owner) override;
+  std::size_t complete_many(const std::vector<Job>& jobs, const std::string& owner) override;
   std::size_t scheduled() override;
   std::size_t leased();
 

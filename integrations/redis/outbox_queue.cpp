@@ -11,6 +11,13 @@ namespace {
 
 constexpr const char* kGroup = "delivery";
 
+// XACK, then XDEL: the stream keeps only entries still to be sent (one group reads it).
+const redis::Script kAckAndDelete(R"lua(
+local n = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return n
+)lua");
+
 // Parses one stream entry [id, [field, value, ...]]; nullopt when it cannot be delivered.
 std::optional<OutboxEntry> parse_entry(const redis::Reply& entry) {
   if (entry.type != redis::Reply::Type::array || entry.elements.size() < 2) {
@@ -41,8 +48,9 @@ std::optional<OutboxEntry> parse_entry(const redis::Reply& entry) {
 
 }  // namespace
 
-RedisOutboxQueue::RedisOutboxQueue(Store& store, std::string consumer)
-    : store_(store), consumer_(std::move(consumer)) {
+RedisOutboxQueue::RedisOutboxQueue(Store& store, std::string consumer,
+                                   std::chrono::milliseconds retry_after)
+    : store_(store), consumer_(std::move(consumer)), retry_after_(retry_after) {
   // Start at "0" so entries queued before the group existed are delivered too.
   redis::Reply r = store_.client().command(
       {"XGROUP", "CREATE", store_.keys().outbox_stream(), kGroup, "0", "MKSTREAM"});
@@ -51,9 +59,42 @@ RedisOutboxQueue::RedisOutboxQueue(Store& store, std::string consumer)
   }
 }
 
+std::vector<OutboxEntry> RedisOutboxQueue::retry_own(std::size_t max) {
+  std::vector<OutboxEntry> out;
+  const std::string stream = store_.keys().outbox_stream();
+  const redis::Reply p = store_.client().command({"XPENDING", stream, kGroup, "IDLE",
+                                                  std::to_string(retry_after_.count()), "-", "+",
+                                                  std::to_string(max), consumer_});
+  if (p.type != redis::Reply::Type::array || p.elements.empty()) {
+    return out;  // NOGROUP and friends: claim() below reports them
+  }
+  // XCLAIM to ourselves resets the idle time, so a slow send is not handed out twice.
+  redis::Command cmd{"XCLAIM", stream, kGroup, consumer_, std::to_string(retry_after_.count())};
+  for (const auto& e : p.elements) {
+    if (!e.elements.empty()) {
+      cmd.push_back(e.elements[0].as_string());
+    }
+  }
+  const redis::Reply r = store_.client().command(cmd);
+  if (r.type != redis::Reply::Type::array) {
+    return out;
+  }
+  for (const auto& entry : r.elements) {
+    if (auto e = parse_entry(entry)) {
+      e->recovered = true;  // tried before: the platform may have it
+      out.push_back(std::move(*e));
+    }
+  }
+  return out;
+}
+
 std::vector<OutboxEntry> RedisOutboxQueue::claim(std::size_t max, std::chrono::milliseconds block) {
   std::vector<OutboxEntry> out;
   if (max == 0) {
+    return out;
+  }
+  out = retry_own(max);
+  if (!out.empty()) {
     return out;
   }
   redis::Command cmd{"XREADGROUP", "GROUP", kGroup, consumer_, "COUNT", std::to_string(max)};
@@ -103,7 +144,7 @@ std::vector<OutboxEntry> RedisOutboxQueue::claim(std::size_t max, std::chrono::m
 
 void RedisOutboxQueue::ack(const OutboxEntry& e) {
   redis::Reply r =
-      store_.client().command({"XACK", store_.keys().outbox_stream(), kGroup, e.stream_id});
+      store_.client().eval(kAckAndDelete, {store_.keys().outbox_stream()}, {kGroup, e.stream_id});
   if (r.type == redis::Reply::Type::error) {
     throw redis::ReplyError(r.str);
   }

@@ -531,10 +531,42 @@ Client::Client(Options options) : options_(std::move(options)), pool_(std::make_
 
 Client::~Client() = default;
 
+namespace {
+
+bool is_loading(const Reply& r) {
+  return r.type == Reply::Type::error && r.str.rfind("LOADING", 0) == 0;
+}
+
+bool is_loading(const std::vector<Reply>& replies) {
+  // Only when every reply says so: a pipeline that partly ran must not run again.
+  return !replies.empty() &&
+         std::all_of(replies.begin(), replies.end(), [](const Reply& r) { return is_loading(r); });
+}
+
+// Runs `once` again while the server answers -LOADING (it ran nothing), up to the options'
+// loading_timeout; the connection goes back to the pool between tries.
+template <typename F>
+auto retry_while_loading(const Options& o, F once) {
+  const auto deadline = std::chrono::steady_clock::now() + o.loading_timeout;
+  for (int attempt = 0;; ++attempt) {
+    auto result = once();
+    if (!is_loading(result) || std::chrono::steady_clock::now() >= deadline) {
+      return result;
+    }
+    std::this_thread::sleep_for(jittered_backoff(o, attempt));
+  }
+}
+
+}  // namespace
+
 Reply Client::command(const Command& cmd) {
   if (cmd.empty()) {
     throw std::invalid_argument("redis: empty command");
   }
+  return retry_while_loading(options_, [&] { return command_once(cmd); });
+}
+
+Reply Client::command_once(const Command& cmd) {
   Lease lease(pool_->mu, pool_->cv, pool_->slots, pool_->free_ids);
   ensure_connected(lease.ctx(), options_, options_.max_attempts);
   ReplyPtr r = round_trip(lease.ctx().get(), cmd);
@@ -548,10 +580,14 @@ Reply Client::command(const Command& cmd) {
 }
 
 std::vector<Reply> Client::pipeline(const std::vector<Command>& cmds) {
-  std::vector<Reply> out;
   if (cmds.empty()) {
-    return out;
+    return {};
   }
+  return retry_while_loading(options_, [&] { return pipeline_once(cmds); });
+}
+
+std::vector<Reply> Client::pipeline_once(const std::vector<Command>& cmds) {
+  std::vector<Reply> out;
   Lease lease(pool_->mu, pool_->cv, pool_->slots, pool_->free_ids);
   ensure_connected(lease.ctx(), options_, options_.max_attempts);
   redisContext* c = lease.ctx().get();
@@ -598,6 +634,10 @@ Reply Client::eval(const Script& script, const std::vector<std::string>& keys,
   cmd.insert(cmd.end(), keys.begin(), keys.end());
   cmd.insert(cmd.end(), args.begin(), args.end());
 
+  return retry_while_loading(options_, [&] { return eval_once(script, cmd); });
+}
+
+Reply Client::eval_once(const Script& script, const Command& cmd) {
   Lease lease(pool_->mu, pool_->cv, pool_->slots, pool_->free_ids);
   ensure_connected(lease.ctx(), options_, options_.max_attempts);
   auto run = [&](const Command& c) {

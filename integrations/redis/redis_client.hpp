@@ -59,6 +59,9 @@ struct Options {
   std::chrono::milliseconds backoff_min{50};
   std::chrono::milliseconds backoff_max{2000};
   int max_attempts = 5;  // connection attempts per call before IoError
+  // A server still loading its AOF/RDB after a restart answers -LOADING (nothing ran): the
+  // call is retried with backoff for this long before the LOADING reply is returned.
+  std::chrono::milliseconds loading_timeout{30000};
   // Sentinel mode: when set, host/port are asked from these sentinels (host:port) for
   // `master_name` on every (re)connect, so a failover is followed.
   std::vector<std::string> sentinels;
@@ -94,6 +97,10 @@ class Client {
   const Options& options() const { return options_; }
 
  private:
+  Reply command_once(const Command& cmd);
+  std::vector<Reply> pipeline_once(const std::vector<Command>& cmds);
+  Reply eval_once(const Script& script, const Command& cmd);
+
   struct Pool;
   Options options_;
   std::unique_ptr<Pool> pool_;

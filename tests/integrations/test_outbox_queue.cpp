@@ -56,7 +56,7 @@ TEST_F(OutboxQueueTest, MessagesQueuedBeforeTheGroupExistsAreDelivered) {
 }
 
 TEST_F(OutboxQueueTest, EachEntryIsClaimedOnce) {
-  RedisOutboxQueue queue(store, "replica-1");
+  RedisOutboxQueue queue(store, "replica-1", 1h);  // no retry of its own within the test
   EXPECT_TRUE(queue.claim(10, 0ms).empty());
   queue_for({"bob"});
   auto first = queue.claim(10, 0ms);
@@ -70,7 +70,7 @@ TEST_F(OutboxQueueTest, EachEntryIsClaimedOnce) {
 }
 
 TEST_F(OutboxQueueTest, ClaimRespectsMax) {
-  RedisOutboxQueue queue(store, "replica-1");
+  RedisOutboxQueue queue(store, "replica-1", 1h);
   queue_for({"a", "b", "c", "d", "e"});
   EXPECT_EQ(queue.claim(2, 0ms).size(), 2u);
   EXPECT_EQ(queue.claim(2, 0ms).size(), 2u);
@@ -149,6 +149,42 @@ TEST_F(OutboxQueueTest, QueuedMessagesSurviveARedisRestart) {
   auto got = queue.claim(10, 0ms);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].id, ids[0]);
+}
+
+// A send the platform asked to retry (not acknowledged) comes back to the same consumer once
+// it has been idle retry_after, marked recovered, instead of waiting for a restart.
+TEST_F(OutboxQueueTest, AnEntryLeftForRetryComesBackToItsConsumer) {
+  RedisOutboxQueue queue(store, "console-1", 50ms);
+  const auto ids = queue_for({"bob", "carol"});
+  auto first = queue.claim(10, 0ms);
+  ASSERT_EQ(first.size(), 2u);
+  queue.ack(first[1]);  // carol delivered; bob's send was throttled
+  EXPECT_FALSE(first[0].recovered);
+  std::this_thread::sleep_for(120ms);
+  auto again = queue.claim(10, 0ms);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, ids[0]);
+  EXPECT_TRUE(again[0].recovered);
+  EXPECT_TRUE(queue.claim(10, 0ms).empty());  // just handed out: idle time reset
+  queue.ack(again[0]);
+  std::this_thread::sleep_for(120ms);
+  EXPECT_TRUE(queue.claim(10, 0ms).empty());
+  EXPECT_EQ(queue.pending(), 0u);
+}
+
+// Acknowledged entries leave the stream, so it does not grow with every message ever sent.
+TEST_F(OutboxQueueTest, AcknowledgedEntriesAreTrimmedFromTheStream) {
+  RedisOutboxQueue queue(store, "replica-1", 1h);
+  queue_for({"a", "b", "c"});
+  auto got = queue.claim(10, 0ms);
+  ASSERT_EQ(got.size(), 3u);
+  queue.ack(got[0]);
+  queue.ack(got[2]);
+  EXPECT_EQ(client.command({"XLEN", store.keys().outbox_stream()}).integer, 1);
+  queue.ack(got[1]);
+  EXPECT_EQ(client.command({"XLEN", store.keys().outbox_stream()}).integer, 0);
+  queue_for({"d"});
+  EXPECT_EQ(queue.claim(10, 0ms).size(), 1u);  // the group still reads new entries
 }
 
 }  // namespace
