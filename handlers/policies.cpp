@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
 
@@ -287,6 +288,12 @@ void Policies::ask(Txn& txn, const Policy& p, const Person& person, const std::s
   txn.send(ack_message(p, person.id, due));
 }
 
+namespace {
+// People per publish commit: small enough that building the next chunk overlaps the
+// commit of this one, large enough that round trips do not add up.
+constexpr std::size_t kPublishChunk = 1000;
+}  // namespace
+
 Policies::PublishResult Policies::publish(const std::string& actor, std::string_view policy_id,
                                           Publication pub) {
   Policy p = require(policy_id);
@@ -355,11 +362,19 @@ Policies::PublishResult Policies::publish(const std::string& actor, std::string_
     carried.push_back(c);
   }
 
-  // First commit: the version itself, its audit entry and the first chunk of people.
+  // First commit: the version itself, its audit entry and the first chunk of people. Each
+  // chunk commits on a helper thread while the next one is built, so the bot's JSON work
+  // and Redis's script run side by side; commits stay strictly in order.
   PublishResult result{to_ask.size(), carried.size()};
   std::size_t next = 0;
   std::size_t next_carried = 0;
   bool first = true;
+  std::future<CommitResult> in_flight;
+  const auto settle = [&] {
+    if (!in_flight.valid()) return;
+    const CommitResult r = in_flight.get();
+    if (!r.ok()) throw Conflict(r.reason);
+  };
   while (first || next < to_ask.size() || next_carried < carried.size()) {
     Txn txn;
     if (first) {
@@ -388,7 +403,7 @@ Policies::PublishResult Policies::publish(const std::string& actor, std::string_
       txn.expect_field(key(p.id), "campaign", std::to_string(p.campaign),
                        p.id + " was published again meanwhile.");
     }
-    std::size_t budget = kChunk;
+    std::size_t budget = kPublishChunk;
     for (; next_carried < carried.size() && budget > 0; ++next_carried, --budget) {
       const auto& c = carried[next_carried];
       const std::string j = ack_json(c).dump();
@@ -398,10 +413,12 @@ Policies::PublishResult Policies::publish(const std::string& actor, std::string_
     for (; next < to_ask.size() && budget > 0; ++next, --budget) {
       ask(txn, p, *to_ask[next], p.due);
     }
-    const auto r = s_.store.commit(txn);
-    if (!r.ok()) throw Conflict(r.reason);
+    settle();  // the chunk before this one (the first chunk has nothing before it)
+    in_flight = std::async(std::launch::async,
+                           [&store = s_.store, t = std::move(txn)] { return store.commit(t); });
     first = false;
   }
+  settle();
   return result;
 }
 
