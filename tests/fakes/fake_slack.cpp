@@ -2,6 +2,7 @@
 #include "tests/fakes/fake_slack.hpp"
 
 #include <atomic>
+#include <map>
 
 namespace auditbot::test {
 
@@ -18,6 +19,34 @@ std::string lower(std::string s) {
   for (auto& c : s)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+// key=value&... with %XX and '+' decoded.
+std::map<std::string, std::string> parse_form(const std::string& body) {
+  std::map<std::string, std::string> out;
+  auto decode = [](const std::string& v) {
+    std::string o;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == '+') {
+        o += ' ';
+      } else if (v[i] == '%' && i + 2 < v.size()) {
+        o += static_cast<char>(std::stoi(v.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        o += v[i];
+      }
+    }
+    return o;
+  };
+  std::size_t pos = 0;
+  while (pos <= body.size()) {
+    const std::size_t amp = std::min(body.find('&', pos), body.size());
+    const std::string pair = body.substr(pos, amp - pos);
+    const std::size_t eq = pair.find('=');
+    if (eq != std::string::npos) out[decode(pair.substr(0, eq))] = decode(pair.substr(eq + 1));
+    pos = amp + 1;
+  }
+  return out;
 }
 
 FakeResponse answer(const RecordedRequest& r) {
@@ -66,7 +95,80 @@ FakeResponse answer(const RecordedRequest& r) {
 
 }  // namespace
 
-FakeSlack::FakeSlack() : server_(answer) {}
+struct FakeSlack::State {
+  mutable std::mutex mu;
+  int limit_every = 0;
+  int retry_after = 1;
+  std::size_t post_calls = 0;
+  std::size_t delay_at = 0;
+  std::chrono::milliseconds delay{0};
+  std::vector<json> posted;
+
+  FakeResponse handle(const RecordedRequest& r) {
+    if (r.path == "/api/chat.postMessage") {
+      std::lock_guard lock(mu);
+      ++post_calls;
+      if (limit_every > 0 && post_calls % static_cast<std::size_t>(limit_every) == 0) {
+        return FakeResponse::rate_limited(retry_after);
+      }
+      FakeResponse res = answer(r);
+      json body = json::parse(r.body, nullptr, false);
+      const json out = json::parse(res.body, nullptr, false);
+      if (body.is_object() && out.is_object() && out.value("ok", false)) {
+        body["ts"] = out.value("ts", "");
+        posted.push_back(std::move(body));
+        if (posted.size() == delay_at) res.delay = delay;
+      }
+      return res;
+    }
+    if (r.path == "/api/conversations.history") {
+      if (r.header("authorization").rfind("Bearer ", 0) != 0) {
+        return FakeResponse::json(R"({"ok":false,"error":"not_authed"})");
+      }
+      auto args = parse_form(r.body);
+      const std::string channel = args["channel"];
+      const std::size_t limit = args["limit"].empty() ? 100 : std::stoul(args["limit"]);
+      const bool metadata = args["include_all_metadata"] == "true";
+      json messages = json::array();
+      std::lock_guard lock(mu);
+      for (auto it = posted.rbegin(); it != posted.rend() && messages.size() < limit; ++it) {
+        if (it->value("channel", "") != channel) continue;
+        json m = {
+            {"type", "message"}, {"ts", it->value("ts", "")}, {"text", it->value("text", "")}};
+        if (metadata && it->contains("metadata")) m["metadata"] = (*it)["metadata"];
+        messages.push_back(std::move(m));
+      }
+      return FakeResponse::json(json{{"ok", true}, {"messages", messages}}.dump());
+    }
+    return answer(r);
+  }
+};
+
+FakeSlack::FakeSlack()
+    : state_(std::make_shared<State>()),
+      server_([state = state_](const RecordedRequest& r) { return state->handle(r); }) {}
+
+void FakeSlack::rate_limit_posts(int every, int retry_after_seconds) {
+  std::lock_guard lock(state_->mu);
+  state_->limit_every = every;
+  state_->retry_after = retry_after_seconds;
+}
+
+void FakeSlack::delay_accepted_post(std::size_t n, std::chrono::milliseconds delay) {
+  std::lock_guard lock(state_->mu);
+  state_->delay_at = n;
+  state_->delay = delay;
+}
+
+std::vector<json> FakeSlack::posted() const {
+  std::lock_guard lock(state_->mu);
+  return state_->posted;
+}
+
+std::size_t FakeSlack::posted_count() const {
+  std::lock_guard lock(state_->mu);
+  return state_->posted.size();
+}
 
 std::string FakeSlack::user_id(const std::string& person) {
   return "U" + upper(person);

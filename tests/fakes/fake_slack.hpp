@@ -2,6 +2,9 @@
 // users U<ID> with emails <id>@test.example, DMs D<ID>, response_url endpoints, all recorded.
 #pragma once
 
+#include <chrono>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -25,7 +28,19 @@ class FakeSlack {
   // JSON bodies posted to response_url `name`.
   std::vector<nlohmann::json> responses(const std::string& name) const;
 
+  // Every `every`-th chat.postMessage call (counting all calls) gets 429 + Retry-After.
+  void rate_limit_posts(int every, int retry_after_seconds);
+  // The `n`-th accepted chat.postMessage (1-based) is kept, but answered only after `delay`.
+  void delay_accepted_post(std::size_t n, std::chrono::milliseconds delay);
+  // Accepted chat.postMessage bodies (with the "ts" given), oldest first; conversations.history
+  // answers from these.
+  std::vector<nlohmann::json> posted() const;
+  std::size_t posted_count() const;
+
+  struct State;  // what the answers remember
+
  private:
+  std::shared_ptr<State> state_;
   FakeHttpsServer server_;
 };
 
