@@ -246,6 +246,7 @@ SlackEvents::Answer SlackEvents::interaction(const json& p) {
   if (type == "block_actions") return block_actions(p);
   if (type == "view_submission") return view_submission(p);
   if (type == "view_closed") return {200, "text/plain", ""};
+  if (type == "message_action") return message_action(p);
   log::debug("slack.interaction.ignored", {{"type", type}});
   return {200, "text/plain", ""};
 }
@@ -387,6 +388,103 @@ SlackEvents::Answer SlackEvents::view_submission(const json& p) {
   return {200, "text/plain", ""};
 }
 
+SlackEvents::Answer SlackEvents::message_action(const json& p) {
+  if (str(p, "callback_id") != options_.track_callback_id) {
+    log::debug("slack.shortcut.ignored", {{"callback_id", str(p, "callback_id")}});
+    return {200, "text/plain", ""};
+  }
+  const json& msg = p.at("message");
+  const std::string user = str(p.at("user"), "id");
+  const std::string channel = str(p.at("channel"), "id");
+  if (user.empty() || channel.empty() || !msg.is_object())
+    return {400, "text/plain", "bad request\n"};
+  TrackMessage m;
+  m.text = str(msg, "text");
+  m.author = str(msg, "user");
+  m.channel = channel;
+  m.message_id = str(msg, "ts");
+  m.thread = str(msg, "thread_ts") == m.message_id ? "" : str(msg, "thread_ts");
+  const std::string trigger = str(p, "trigger_id");
+  track(trigger.empty() ? "" : "act:" + trigger, user, std::move(m), str(p, "response_url"));
+  return {200, "text/plain", ""};
+}
+
+void SlackEvents::reaction_added(const std::string& event_id, const json& ev) {
+  if (options_.track_emoji.empty() || str(ev, "reaction") != options_.track_emoji) return;
+  if (!ev.contains("item") || !ev["item"].is_object()) return;
+  const json& item = ev["item"];
+  const std::string channel = str(item, "channel");
+  if (str(item, "type") != "message" || channel.empty() || channel != options_.track_channel) {
+    return;
+  }
+  TrackMessage m;
+  m.author = str(ev, "item_user");
+  m.channel = channel;
+  m.message_id = str(item, "ts");
+  // The event has no text: it is looked up on the worker, after the ack.
+  track(event_id, str(ev, "user"), std::move(m), "");
+}
+
+json SlackEvents::find_message(const std::string& channel, const std::string& ts) {
+  auto pick = [&](const json& answer) -> json {
+    for (const auto& m : answer.value("messages", json::array()))
+      if (m.is_object() && str(m, "ts") == ts) return m;
+    return nullptr;
+  };
+  json m = pick(api_.call_form("conversations.history", {{"channel", channel},
+                                                         {"latest", ts},
+                                                         {"oldest", ts},
+                                                         {"inclusive", "true"},
+                                                         {"limit", "1"}}));
+  if (!m.is_null()) return m;
+  // Replies in a thread are not in the channel history.
+  return pick(api_.call_form("conversations.replies", {{"channel", channel},
+                                                       {"ts", ts},
+                                                       {"latest", ts},
+                                                       {"oldest", ts},
+                                                       {"inclusive", "true"},
+                                                       {"limit", "1"}}));
+}
+
+void SlackEvents::track(const std::string& event_id, const std::string& user, TrackMessage m,
+                        const std::string& response_url) {
+  post([=, this]() mutable {
+    SlackAck ack(api_, response_url, m.channel, user, false);
+    if (m.text.empty()) {
+      json found;
+      try {
+        found = find_message(m.channel, m.message_id);
+      } catch (const std::exception& e) {
+        log::warn("slack.track.lookup_failed", {{"detail", e.what()}});
+      }
+      if (!found.is_object()) {
+        ack.reply(
+            Reply::fail("Could not read that message; try the \"Track as audit request\" "
+                        "shortcut on it."));
+        return;
+      }
+      m.text = str(found, "text");
+      if (m.author.empty()) m.author = str(found, "user");
+      const std::string thread = str(found, "thread_ts");
+      if (!thread.empty() && thread != m.message_id) m.thread = thread;
+    }
+    m.text = people_.normalise(m.text);
+    if (!m.author.empty()) {
+      const Person* author = people_.person_for(m.author);
+      m.author = author ? author->id : "slack:" + m.author;
+    }
+    InboundEvent e;
+    e.event_id = event_id;
+    e.platform = Platform::slack;
+    const Person* p = people_.person_for(user);
+    e.person = p ? p->id : "slack:" + user;
+    e.place = {m.thread.empty() ? Place::Kind::channel : Place::Kind::thread, m.channel, m.thread};
+    e.platform_message_id = m.message_id;
+    e.body = std::move(m);
+    router_.dispatch(e, ack);
+  });
+}
+
 void SlackEvents::run_text(const std::string& event_id, const std::string& user,
                            const std::string& channel, const std::string& thread, std::string text,
                            bool in_dm) {
@@ -433,6 +531,8 @@ SlackEvents::Answer SlackEvents::event(const json& env) {
       e.body = CommandText{"mine"};
       api_.views_publish(user, home_view(router_.handle(e)));
     });
+  } else if (type == "reaction_added") {
+    reaction_added(event_id, ev);
   } else if (type == "team_join") {
     const std::string uid =
         ev.contains("user") && ev["user"].is_object() ? str(ev["user"], "id") : user;

@@ -26,6 +26,11 @@ struct EventsOptions {
   std::size_t body_limit = 256 << 10;
   // view_submission must be answered with its errors, so it waits this long for the router.
   std::chrono::milliseconds submission_wait{2500};
+  // "Track this message": a reaction with this emoji (no colons; "" = off) in this channel
+  // (the auditor channel's id; "" = off), or the message shortcut with this callback_id.
+  std::string track_emoji = "pushpin";
+  std::string track_channel;
+  std::string track_callback_id = "track_audit_request";
 };
 
 class SlackEvents {
@@ -53,6 +58,12 @@ class SlackEvents {
   Answer event(const nlohmann::json& envelope);
   Answer block_actions(const nlohmann::json& p);
   Answer view_submission(const nlohmann::json& p);
+  Answer message_action(const nlohmann::json& p);
+  void reaction_added(const std::string& event_id, const nlohmann::json& ev);
+  void track(const std::string& event_id, const std::string& user, TrackMessage m,
+             const std::string& response_url);
+  // The message at `ts` in `channel` (history, else a thread reply); null when not found.
+  nlohmann::json find_message(const std::string& channel, const std::string& ts);
   void post(std::function<void()> job);
   void run_text(const std::string& event_id, const std::string& user, const std::string& channel,
                 const std::string& thread, std::string text, bool in_dm);

@@ -18,6 +18,7 @@ WebApiOptions api_options(const Config& c) {
 EventsOptions events_options(const Config& c) {
   EventsOptions o;
   o.signing_secret = c.slack_signing_secret;
+  if (auto it = c.channels.find("auditor"); it != c.channels.end()) o.track_channel = it->second;
   return o;
 }
 }  // namespace
@@ -28,6 +29,27 @@ SlackIntegration::SlackIntegration(const Config& config, Router& router, const D
       api_(client_, api_options(config)),
       people_(people, store, &api_),
       events_(router, people_, api_, store, clock, events_options(config)),
-      deliverer_(api_, people_, people, store, config) {}
+      deliverer_(api_, people_, people, store, config) {
+  socket_options_.app_token = config.slack_app_token;
+  socket_options_.ca_file = config.ca_file;
+}
+
+bool SlackIntegration::start_socket_mode() {
+  if (socket_options_.app_token.empty()) return false;
+  if (!socket_) {
+    socket_ = std::make_unique<SocketMode>(
+        api_,
+        [this](const std::string& type, const nlohmann::json& payload) {
+          return events_.on_envelope(type, payload);
+        },
+        socket_options_);
+  }
+  socket_->start();
+  return true;
+}
+
+void SlackIntegration::stop_socket_mode() {
+  if (socket_) socket_->stop();
+}
 
 }  // namespace auditbot::slack

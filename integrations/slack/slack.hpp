@@ -1,5 +1,5 @@
 // The Slack integration as `auditbot serve` runs it: one HTTPS client, the Web API, people
-// resolution, the /slack/events route and the outbox deliverer, built from Config.
+// resolution, the /slack/events route or Socket Mode, and the outbox deliverer, from Config.
 #pragma once
 
 #include <memory>
@@ -12,6 +12,7 @@
 #include "integrations/slack/deliverer.hpp"
 #include "integrations/slack/events.hpp"
 #include "integrations/slack/people.hpp"
+#include "integrations/slack/socket_mode.hpp"
 #include "integrations/slack/web_api.hpp"
 
 namespace auditbot::slack {
@@ -27,6 +28,9 @@ class SlackIntegration {
   SlackEvents& events() { return events_; }
   Deliverer& deliverer() { return deliverer_; }
   WebApi& api() { return api_; }
+  // Socket Mode when SLACK_APP_TOKEN is set: connects in the background (false: no token).
+  bool start_socket_mode();
+  void stop_socket_mode();
 
  private:
   http::Client client_;
@@ -34,6 +38,8 @@ class SlackIntegration {
   SlackPeople people_;
   SlackEvents events_;
   SlackDeliverer deliverer_;
+  SocketModeOptions socket_options_;
+  std::unique_ptr<SocketMode> socket_;  // declared last: stopped before events_ goes
 };
 
 }  // namespace auditbot::slack

@@ -1,6 +1,7 @@
 // Slack Web API calls over the shared HTTPS client.
 #include "integrations/slack/web_api.hpp"
 
+#include <cctype>
 #include <random>
 #include <thread>
 
@@ -91,6 +92,39 @@ nlohmann::json WebApi::call_with_token(const std::string& method, const nlohmann
   return j;
 }
 
+nlohmann::json WebApi::call_form(const std::string& method,
+                                 const std::vector<std::pair<std::string, std::string>>& args) {
+  auto encode = [](const std::string& v) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const unsigned char c : v) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    }
+    return out;
+  };
+  http::Request req;
+  req.method = bhttp::verb::post;
+  req.url = options_.base_url + method;
+  req.bearer = options_.token;
+  req.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  for (const auto& [k, v] : args)
+    req.body += (req.body.empty() ? "" : "&") + encode(k) + "=" + encode(v);
+  const http::Response res = send_with_retries(req, method);
+  nlohmann::json j = nlohmann::json::parse(res.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw ApiError(method,
+                   res.status == 200 ? "invalid_json" : "http_" + std::to_string(res.status));
+  }
+  if (!j.value("ok", false)) throw ApiError(method, j.value("error", "unknown_error"));
+  return j;
+}
+
 nlohmann::json WebApi::call(const std::string& method, const nlohmann::json& args) {
   return call_with_token(method, args, options_.token);
 }
@@ -168,6 +202,14 @@ void WebApi::reactions_add(const std::string& channel, const std::string& ts,
 
 nlohmann::json WebApi::auth_test() {
   return call("auth.test", nlohmann::json::object());
+}
+
+nlohmann::json WebApi::conversations_history(const std::string& channel, int limit,
+                                             const std::string& oldest) {
+  std::vector<std::pair<std::string, std::string>> args{
+      {"channel", channel}, {"limit", std::to_string(limit)}, {"include_all_metadata", "true"}};
+  if (!oldest.empty()) args.emplace_back("oldest", oldest);
+  return call_form("conversations.history", args).value("messages", nlohmann::json::array());
 }
 
 void WebApi::respond(const std::string& response_url, const nlohmann::json& body) {

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "integrations/http/https_client.hpp"
 
@@ -61,6 +63,9 @@ class WebApi {
   // Same, with another token (apps.connections.open takes the app-level token).
   nlohmann::json call_with_token(const std::string& method, const nlohmann::json& args,
                                  const std::string& token);
+  // Same, form-encoded: Slack's read methods (conversations.history/replies) take no JSON.
+  nlohmann::json call_form(const std::string& method,
+                           const std::vector<std::pair<std::string, std::string>>& args);
 
   // Convenience wrappers.
   nlohmann::json post_message(const nlohmann::json& args);  // paced by args["channel"]
@@ -75,6 +80,11 @@ class WebApi {
   nlohmann::json views_publish(const std::string& user_id, const nlohmann::json& view);
   void reactions_add(const std::string& channel, const std::string& ts, const std::string& name);
   nlohmann::json auth_test();
+  // conversations.history (form-encoded: Slack reads no JSON here), newest first, at most
+  // `limit` messages no older than `oldest` (a Slack ts; "" = any), with message metadata:
+  // the "messages" array.
+  nlohmann::json conversations_history(const std::string& channel, int limit,
+                                       const std::string& oldest = "");
   // POSTs a message body to an interaction's response_url (same retries, no token).
   void respond(const std::string& response_url, const nlohmann::json& body);
 

@@ -65,6 +65,14 @@ class WsConn final : public FakeWsConnection, public std::enable_shared_from_thi
                             [self](beast::error_code) { self->mark_closed(); });
     });
   }
+  void drop() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      self->mark_closed();
+    });
+  }
   std::optional<std::string> next(std::chrono::milliseconds timeout) override {
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, timeout, [&] { return !in_.empty() || closed_; });
@@ -148,6 +156,8 @@ struct FakeHttpsServer::Impl : std::enable_shared_from_this<FakeHttpsServer::Imp
   std::deque<std::pair<std::string, FakeResponse>> faults;  // (path or "", answer)
   std::deque<std::shared_ptr<WsConn>> new_ws;
   std::size_t ws_count = 0;
+  bool mute_next = false;
+  std::vector<std::shared_ptr<WsConn>> muted;  // kept open, never read
 
   FakeResponse answer(const RecordedRequest& r) {
     {
@@ -206,12 +216,16 @@ struct FakeHttpsServer::Impl : std::enable_shared_from_this<FakeHttpsServer::Imp
         auto conn = std::make_shared<WsConn>(std::move(stream), r.target);
         auto [aec] = co_await conn->ws().async_accept(req, kAwait);
         if (aec) co_return;
+        bool mute = false;
         {
           std::lock_guard lock(mu);
           new_ws.push_back(conn);
           ++ws_count;
+          mute = std::exchange(mute_next, false);
+          if (mute) muted.push_back(conn);
           cv.notify_all();
         }
+        if (mute) co_return;
         beast::flat_buffer wbuf;
         for (;;) {
           auto [wec, wn] = co_await conn->ws().async_read(wbuf, kAwait);
@@ -309,6 +323,11 @@ std::shared_ptr<FakeWsConnection> FakeHttpsServer::next_ws(std::chrono::millisec
   auto c = impl_->new_ws.front();
   impl_->new_ws.pop_front();
   return c;
+}
+
+void FakeHttpsServer::mute_next_ws() {
+  std::lock_guard lock(impl_->mu);
+  impl_->mute_next = true;
 }
 
 std::size_t FakeHttpsServer::ws_accepted() const {

@@ -56,6 +56,7 @@ class FakeWsConnection {
   virtual ~FakeWsConnection() = default;
   virtual void send(const std::string& text) = 0;  // thread-safe
   virtual void close() = 0;                        // closes from the server side
+  virtual void drop() = 0;  // drops the TCP connection without a close frame (a lost link)
   // Waits up to `timeout` for the next text frame from the client.
   virtual std::optional<std::string> next(std::chrono::milliseconds timeout) = 0;
   virtual bool closed() const = 0;
@@ -84,6 +85,9 @@ class FakeHttpsServer {
   // WebSocket: upgrade requests are accepted; waits for the next accepted connection.
   std::shared_ptr<FakeWsConnection> next_ws(std::chrono::milliseconds timeout);
   std::size_t ws_accepted() const;
+  // The next accepted WebSocket is never read from: no pongs, no client frames recorded
+  // (a peer that went silent, for idle-timeout tests). Sending to it still works.
+  void mute_next_ws();
 
  private:
   struct Impl;
