@@ -103,11 +103,11 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
     const int id;
     websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws;
     beast::flat_buffer buffer;
-    std::deque<std::string> out;                          // io thread only
-    bool writing = false;                                 // io thread only
-    bool closing = false;                                 // io thread only
-    bool hello = false, closed = false, refresh = false;  // under impl.mu
-    std::string error;                                    // under impl.mu
+    std::deque<std::string> out;                                        // io thread only
+    bool writing = false;                                               // io thread only
+    bool closing = false;                                               // io thread only
+    bool open = false, hello = false, closed = false, refresh = false;  // under impl.mu
+    std::string error;                                                  // under impl.mu
 
     void send(std::string text) {
       asio::post(ws.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
@@ -167,6 +167,11 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
       auto self = shared_from_this();
       std::string why = co_await connect(url);
       if (why.empty()) {
+        {
+          std::lock_guard lock(impl.mu);
+          open = true;
+          impl.cv.notify_all();
+        }
         for (;;) {
           auto [ec, n] = co_await ws.async_read(buffer, kAwait);
           (void)n;
@@ -309,10 +314,14 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
     }
     asio::co_spawn(ioc, c->run(parsed), asio::detached);
     std::unique_lock lock(mu);
-    cv.wait_for(lock, o.connect_timeout + o.hello_timeout,
-                [&] { return c->hello || c->closed || stopping; });
+    cv.wait_for(lock, o.connect_timeout, [&] { return c->open || c->closed || stopping; });
+    if (c->open)
+      cv.wait_for(lock, o.hello_timeout, [&] { return c->hello || c->closed || stopping; });
     if (c->hello && !c->closed) return c;
-    const std::string why = c->closed ? c->error : stopping ? "stopping" : "no hello in time";
+    const std::string why = c->closed  ? c->error
+                            : stopping ? "stopping"
+                            : !c->open ? "no connection in time"
+                                       : "no hello in time";
     lock.unlock();
     c->abort();
     throw std::runtime_error(why + " (" + parsed.host + ")");
