@@ -191,6 +191,22 @@ TEST_P(SocketModeDisconnect, OpensAFreshConnectionBeforeTheOldOneCloses) {
 INSTANTIATE_TEST_SUITE_P(Reasons, SocketModeDisconnect,
                          ::testing::Values("warning", "refresh_requested", "link_disabled"));
 
+TEST_F(SocketModeTest, ReplacedLinkIsClosedByUsWhenSlackDoesNotCloseIt) {
+  auto so = options();
+  so.drain_timeout = 200ms;
+  start(so);
+  auto first = FakeSocket::accept(fake.server());
+  ASSERT_TRUE(first);
+  first->disconnect("refresh_requested");
+  auto second = FakeSocket::accept(fake.server());
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(first->ack("never", 10s));  // returns when the client closes the old link
+  EXPECT_TRUE(first->closed());
+  const std::string id = second->push("events_api", {{"type", "event_callback"}});
+  EXPECT_TRUE(second->ack(id));
+  EXPECT_EQ(fake.server().ws_accepted(), 2u);
+}
+
 TEST_F(SocketModeTest, DroppedLinkReconnectsThroughFailingOpens) {
   start(options());
   auto first = FakeSocket::accept(fake.server());
