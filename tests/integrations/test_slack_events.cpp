@@ -303,6 +303,25 @@ TEST_F(SlackEventsTest, DirectMessageRunsTheCommandAndAnswersInTheDm) {
   EXPECT_EQ(h.redis_key_count(), keys);
 }
 
+TEST_F(SlackEventsTest, WithoutASigningSecretEveryHttpRequestIsRefused) {
+  // Socket Mode only: nothing can verify a request, so even one "signed" with an empty key
+  // is refused and changes nothing.
+  slack::EventsOptions eo;
+  slack::SlackEvents socket_only(h.app().router(), *people, *api, h.app().store(), h.clock(), eo);
+  const std::string body = "command=%2Fsoc2&user_id=ULENA&channel_id=C1&text=help&trigger_id=N1";
+  const std::string ts = std::to_string(unix_seconds(h.clock().now()));
+  HttpRequest req{bhttp::verb::post, "/slack/events", 11};
+  req.set("X-Slack-Request-Timestamp", ts);
+  req.set("X-Slack-Signature", slack::compute_signature("", ts, body));
+  req.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
+  req.body() = body;
+  const auto keys = h.redis_key_count();
+  EXPECT_EQ(socket_only.on_http(req).status, 401u);
+  socket_only.wait_idle();
+  EXPECT_EQ(h.redis_key_count(), keys);
+  EXPECT_TRUE(fake.server().requests().empty());
+}
+
 // A request over a real socket to the HttpServer with the /slack/events route.
 bhttp::response<bhttp::string_body> post_raw(unsigned short port, const HttpRequest& req) {
   boost::asio::io_context ioc;
