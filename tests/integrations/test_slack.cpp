@@ -255,13 +255,21 @@ TEST_F(SlackFlow, EvidenceAskEndToEndOverHttp) {
   EXPECT_EQ(sa.body, "");  // closes the modal
   EXPECT_NE(h.item("ASK-1")["status"], "open");
 
+  // The DM is updated in place: chat.update on the ts Slack gave the first post.
+  std::string block_id;
+  find_button(dm, "form:ask.submit", &block_id);
+  const std::string key = block_id.substr(2, block_id.rfind('#') - 2);
+  const auto ref = h.app().store().hgetall(h.app().store().keys().message_ref(key));
+  ASSERT_TRUE(ref && ref->count("slack_ts"));
+  const std::string ts = ref->at("slack_ts");
+  ASSERT_FALSE(ts.empty());
   const auto updates_before = fake.calls("chat.update").size();
   dispatcher->drain();
   auto updates = fake.calls("chat.update");
   ASSERT_GT(updates.size(), updates_before);
   bool updated_bob = false;
   for (const auto& u : updates)
-    if (u["channel"] == "DBOB" && u["ts"] == dm.value("ts", u["ts"])) updated_bob = true;
+    if (u.value("channel", "") == "DBOB" && u.value("ts", "") == ts) updated_bob = true;
   EXPECT_TRUE(updated_bob);
 }
 
