@@ -9,18 +9,21 @@
 
 namespace auditbot {
 
-TeamsService::TeamsService(App& app, const Clock& clock) {
+TeamsService::TeamsService(App& app, const Clock& clock,
+                           std::function<void(std::chrono::milliseconds)> sleep) {
   const Config& c = app.config();
-  client_ = std::make_unique<http::Client>();
+  http::ClientOptions client_options;
+  client_options.ca_file = c.ca_file;  // AUDITBOT_CA_FILE: a private CA (tests, proxies)
+  client_ = std::make_unique<http::Client>(client_options);
   auto transport = teams::https_transport(*client_);
   keys_ = std::make_unique<teams::KeyCache>(transport, c.teams_openid_metadata_url, clock);
   tokens_ = std::make_unique<teams::TokenCache>(transport, c.teams_token_url, c.teams_app_id,
                                                 c.teams_app_password, clock);
   teams::ConnectorOptions options;
   options.service_url_allowlist = c.teams_service_url_allowlist;
-  connector_ = std::make_unique<teams::Connector>(
-      transport, *tokens_, options, clock,
-      [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+  if (!sleep) sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  connector_ =
+      std::make_unique<teams::Connector>(transport, *tokens_, options, clock, std::move(sleep));
   bot_ = std::make_unique<teams::TeamsBot>(c, app.people(), app.router(), app.store(), *keys_,
                                            *connector_);
 }

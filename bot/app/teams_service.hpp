@@ -2,6 +2,8 @@
 // from the config, and offers the `POST /api/messages` route and the outbox Deliverer.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 
 #include "bot/app/app.hpp"
@@ -22,8 +24,10 @@ class TeamsBot;
 
 class TeamsService {
  public:
-  // Only when config.teams_configured().
-  TeamsService(App& app, const Clock& clock);
+  // Only when config.teams_configured(). `sleep` waits between retries and for pacing
+  // (tests pass one that advances a fake clock); empty = really sleep.
+  TeamsService(App& app, const Clock& clock,
+               std::function<void(std::chrono::milliseconds)> sleep = {});
   ~TeamsService();
 
   HttpRoute route();  // POST /api/messages

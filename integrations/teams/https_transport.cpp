@@ -7,8 +7,8 @@ Transport https_transport(http::Client& client) {
   return [&client](const HttpCall& call) {
     http::Request req;
     namespace bh = boost::beast::http;
-    req.method = call.method == "POST" ? bh::verb::post
-                 : call.method == "PUT" ? bh::verb::put
+    req.method = call.method == "POST"     ? bh::verb::post
+                 : call.method == "PUT"    ? bh::verb::put
                  : call.method == "DELETE" ? bh::verb::delete_
                                            : bh::verb::get;
     req.url = call.url;
