@@ -16,9 +16,15 @@ namespace bhttp = boost::beast::http;
 namespace {
 
 int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 
@@ -56,7 +62,9 @@ class SlackAck final : public Ack {
         user_(std::move(user)),
         in_dm_(in_dm) {}
   void reply(const Reply& r) override {
-    if (r.text.empty() && r.fields.empty() && r.buttons.empty()) return;
+    if (r.text.empty() && r.fields.empty() && r.buttons.empty()) {
+      return;
+    }
     const auto rendered = render(r);
     json body = {{"text", rendered.text.empty() ? r.text : rendered.text},
                  {"blocks", rendered.pages.front()}};
@@ -89,7 +97,9 @@ std::string strip_command_prefix(std::string text) {
     s = b == std::string::npos ? "" : s.substr(b);
   };
   trim(text);
-  if (text.rfind("/soc2", 0) == 0) text = text.substr(5);
+  if (text.rfind("/soc2", 0) == 0) {
+    text = text.substr(5);
+  }
   trim(text);
   return text;
 }
@@ -101,11 +111,15 @@ json parse_form(std::string_view body) {
   std::size_t pos = 0;
   while (pos <= body.size()) {
     auto amp = body.find('&', pos);
-    if (amp == std::string_view::npos) amp = body.size();
+    if (amp == std::string_view::npos) {
+      amp = body.size();
+    }
     auto pair = body.substr(pos, amp - pos);
     if (!pair.empty()) {
       const auto eq = pair.find('=');
-      if (eq == std::string_view::npos) throw std::invalid_argument("form field without '='");
+      if (eq == std::string_view::npos) {
+        throw std::invalid_argument("form field without '='");
+      }
       out[url_decode(pair.substr(0, eq))] = url_decode(pair.substr(eq + 1));
     }
     pos = amp + 1;
@@ -140,7 +154,9 @@ void SlackEvents::post(std::function<void()> job) {
       log::error("slack.job.failed", {{"detail", e.what()}});
     }
     std::lock_guard lock(idle_mu_);
-    if (--pending_ == 0) idle_cv_.notify_all();
+    if (--pending_ == 0) {
+      idle_cv_.notify_all();
+    }
   });
 }
 
@@ -170,7 +186,9 @@ SlackEvents::Answer SlackEvents::on_http(const HttpRequest& req) {
   try {
     if (type.rfind("application/json", 0) == 0) {
       json env = json::parse(req.body());
-      if (!env.is_object()) return {400, "text/plain", "bad request\n"};
+      if (!env.is_object()) {
+        return {400, "text/plain", "bad request\n"};
+      }
       if (str(env, "type") == "url_verification") {
         return {200, "application/json", json{{"challenge", str(env, "challenge")}}.dump()};
       }
@@ -179,10 +197,14 @@ SlackEvents::Answer SlackEvents::on_http(const HttpRequest& req) {
     json form = parse_form(req.body());
     if (form.contains("payload")) {
       json payload = json::parse(form["payload"].get<std::string>());
-      if (!payload.is_object()) return {400, "text/plain", "bad request\n"};
+      if (!payload.is_object()) {
+        return {400, "text/plain", "bad request\n"};
+      }
       return interaction(payload);
     }
-    if (form.contains("command")) return command(form);
+    if (form.contains("command")) {
+      return command(form);
+    }
     return {400, "text/plain", "bad request\n"};
   } catch (const std::exception& e) {  // malformed form, JSON, or fields of the wrong type
     log::warn("slack.inbound.malformed", {{"detail", e.what()}});
@@ -193,14 +215,15 @@ SlackEvents::Answer SlackEvents::on_http(const HttpRequest& req) {
 json SlackEvents::on_envelope(const std::string& type, const json& payload) {
   try {
     Answer a;
-    if (type == "slash_commands")
+    if (type == "slash_commands") {
       a = command(payload);
-    else if (type == "interactive")
+    } else if (type == "interactive") {
       a = interaction(payload);
-    else if (type == "events_api")
+    } else if (type == "events_api") {
       a = event(payload);
-    else
+    } else {
       return nullptr;
+    }
     if (a.status == 200 && a.content_type == "application/json" && !a.body.empty()) {
       return json::parse(a.body);
     }
@@ -216,7 +239,9 @@ SlackEvents::Answer SlackEvents::command(const json& f) {
   const std::string response_url = str(f, "response_url");
   const std::string trigger = str(f, "trigger_id");
   std::string text = str(f, "text");
-  if (user.empty()) return {400, "text/plain", "bad request\n"};
+  if (user.empty()) {
+    return {400, "text/plain", "bad request\n"};
+  }
   post([this, user, channel, response_url, trigger, text] {
     InboundEvent e;
     e.event_id = trigger.empty() ? "" : "cmd:" + trigger;
@@ -233,27 +258,43 @@ SlackEvents::Answer SlackEvents::command(const json& f) {
 
 std::optional<json> SlackEvents::stored_message(const std::string& key) {
   auto ref = store_.hgetall(store_.keys().message_ref(key));
-  if (!ref) return std::nullopt;
+  if (!ref) {
+    return std::nullopt;
+  }
   auto it = ref->find("message");
-  if (it == ref->end()) return std::nullopt;
+  if (it == ref->end()) {
+    return std::nullopt;
+  }
   json m = json::parse(it->second, nullptr, false);
-  if (m.is_discarded()) return std::nullopt;
+  if (m.is_discarded()) {
+    return std::nullopt;
+  }
   return m;
 }
 
 SlackEvents::Answer SlackEvents::interaction(const json& p) {
   const std::string type = str(p, "type");
-  if (type == "block_actions") return block_actions(p);
-  if (type == "view_submission") return view_submission(p);
-  if (type == "view_closed") return {200, "text/plain", ""};
-  if (type == "message_action") return message_action(p);
+  if (type == "block_actions") {
+    return block_actions(p);
+  }
+  if (type == "view_submission") {
+    return view_submission(p);
+  }
+  if (type == "view_closed") {
+    return {200, "text/plain", ""};
+  }
+  if (type == "message_action") {
+    return message_action(p);
+  }
   log::debug("slack.interaction.ignored", {{"type", type}});
   return {200, "text/plain", ""};
 }
 
 SlackEvents::Answer SlackEvents::block_actions(const json& p) {
   const json& actions = p.at("actions");
-  if (!actions.is_array() || actions.empty()) return {400, "text/plain", "bad request\n"};
+  if (!actions.is_array() || actions.empty()) {
+    return {400, "text/plain", "bad request\n"};
+  }
   const json& a = actions.at(0);
   std::string action_id = str(a, "action_id");
   std::string value = str(a, "value");
@@ -262,8 +303,12 @@ SlackEvents::Answer SlackEvents::block_actions(const json& p) {
   const std::string trigger = str(p, "trigger_id");
   const std::string response_url = str(p, "response_url");
   std::string channel, ts;
-  if (p.contains("channel") && p["channel"].is_object()) channel = str(p["channel"], "id");
-  if (p.contains("container") && p["container"].is_object()) ts = str(p["container"], "message_ts");
+  if (p.contains("channel") && p["channel"].is_object()) {
+    channel = str(p["channel"], "id");
+  }
+  if (p.contains("container") && p["container"].is_object()) {
+    ts = str(p["container"], "message_ts");
+  }
   std::string key;
   if (block_id.rfind(kKeyPrefix, 0) == 0) {
     key = block_id.substr(kKeyPrefix.size());
@@ -271,13 +316,17 @@ SlackEvents::Answer SlackEvents::block_actions(const json& p) {
   }
   post([=, this]() mutable {
     const bool form = action_id.rfind(kFormPrefix, 0) == 0;
-    if (form) action_id = action_id.substr(kFormPrefix.size());
+    if (form) {
+      action_id = action_id.substr(kFormPrefix.size());
+    }
     std::optional<Button> button;
     if (form || value == kStoredValue) {
       if (auto m = stored_message(key)) {
         for (const auto& b : m->value("buttons", json::array())) {
           Button btn = b.get<Button>();
-          if (btn.action_id == action_id) button = btn;
+          if (btn.action_id == action_id) {
+            button = btn;
+          }
         }
       }
       if (!button) {
@@ -321,7 +370,9 @@ SlackEvents::Answer SlackEvents::view_submission(const json& p) {
   const json& view = p.at("view");
   const std::string user = str(p.at("user"), "id");
   json meta = json::parse(str(view, "private_metadata"), nullptr, false);
-  if (!meta.is_object()) return {400, "text/plain", "bad request\n"};
+  if (!meta.is_object()) {
+    return {400, "text/plain", "bad request\n"};
+  }
   std::string action_id = str(meta, "a");
   std::string value = str(meta, "v");
   const std::string key = str(meta, "k");
@@ -329,8 +380,10 @@ SlackEvents::Answer SlackEvents::view_submission(const json& p) {
   const std::string ts = str(meta, "t");
   auto inputs = form_values(view);
   std::vector<std::string> blocks;
-  for (const auto& [name, v] : inputs)
+  blocks.reserve(inputs.size());
+  for (const auto& [name, v] : inputs) {
     blocks.push_back(name);
+  }
   const std::string event_id =
       "view:" + str(view, "id") + ":" + str(view, "hash") + ":" + str(p, "trigger_id");
 
@@ -340,12 +393,17 @@ SlackEvents::Answer SlackEvents::view_submission(const json& p) {
     Reply reply;
     try {
       if (value == kStoredValue) {
-        if (auto m = stored_message(key))
-          for (const auto& b : m->value("buttons", json::array()))
-            if (b.value("action_id", "") == action_id) value = b.value("value", "");
+        if (auto m = stored_message(key)) {
+          for (const auto& b : m->value("buttons", json::array())) {
+            if (b.value("action_id", "") == action_id) {
+              value = b.value("value", "");
+            }
+          }
+        }
       }
-      for (auto& [name, v] : inputs)
+      for (auto& [name, v] : inputs) {
         v = people_.normalise(v);
+      }
       InboundEvent e;
       e.event_id = event_id;
       e.platform = Platform::slack;
@@ -373,10 +431,14 @@ SlackEvents::Answer SlackEvents::view_submission(const json& p) {
     // Put the error under the input it names, else under the first input.
     std::string block = blocks.empty() ? "" : blocks.front();
     std::string lower_text = reply.text;
-    for (auto& c : lower_text)
+    for (auto& c : lower_text) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    for (const auto& b : blocks)
-      if (lower_text.find(b) != std::string::npos) block = b;
+    }
+    for (const auto& b : blocks) {
+      if (lower_text.find(b) != std::string::npos) {
+        block = b;
+      }
+    }
     if (!block.empty()) {
       json body = {{"response_action", "errors"}, {"errors", {{block, reply.text}}}};
       return {200, "application/json", body.dump()};
@@ -396,8 +458,9 @@ SlackEvents::Answer SlackEvents::message_action(const json& p) {
   const json& msg = p.at("message");
   const std::string user = str(p.at("user"), "id");
   const std::string channel = str(p.at("channel"), "id");
-  if (user.empty() || channel.empty() || !msg.is_object())
+  if (user.empty() || channel.empty() || !msg.is_object()) {
     return {400, "text/plain", "bad request\n"};
+  }
   TrackMessage m;
   m.text = str(msg, "text");
   m.author = str(msg, "user");
@@ -410,8 +473,12 @@ SlackEvents::Answer SlackEvents::message_action(const json& p) {
 }
 
 void SlackEvents::reaction_added(const std::string& event_id, const json& ev) {
-  if (options_.track_emoji.empty() || str(ev, "reaction") != options_.track_emoji) return;
-  if (!ev.contains("item") || !ev["item"].is_object()) return;
+  if (options_.track_emoji.empty() || str(ev, "reaction") != options_.track_emoji) {
+    return;
+  }
+  if (!ev.contains("item") || !ev["item"].is_object()) {
+    return;
+  }
   const json& item = ev["item"];
   const std::string channel = str(item, "channel");
   if (str(item, "type") != "message" || channel.empty() || channel != options_.track_channel) {
@@ -427,8 +494,11 @@ void SlackEvents::reaction_added(const std::string& event_id, const json& ev) {
 
 json SlackEvents::find_message(const std::string& channel, const std::string& ts) {
   auto pick = [&](const json& answer) -> json {
-    for (const auto& m : answer.value("messages", json::array()))
-      if (m.is_object() && str(m, "ts") == ts) return m;
+    for (const auto& m : answer.value("messages", json::array())) {
+      if (m.is_object() && str(m, "ts") == ts) {
+        return m;
+      }
+    }
     return nullptr;
   };
   json m = pick(api_.call_form("conversations.history", {{"channel", channel},
@@ -436,7 +506,9 @@ json SlackEvents::find_message(const std::string& channel, const std::string& ts
                                                          {"oldest", ts},
                                                          {"inclusive", "true"},
                                                          {"limit", "1"}}));
-  if (!m.is_null()) return m;
+  if (!m.is_null()) {
+    return m;
+  }
   // Replies in a thread are not in the channel history.
   return pick(api_.call_form("conversations.replies", {{"channel", channel},
                                                        {"ts", ts},
@@ -464,9 +536,13 @@ void SlackEvents::track(const std::string& event_id, const std::string& user, Tr
         return;
       }
       m.text = str(found, "text");
-      if (m.author.empty()) m.author = str(found, "user");
+      if (m.author.empty()) {
+        m.author = str(found, "user");
+      }
       const std::string thread = str(found, "thread_ts");
-      if (!thread.empty() && thread != m.message_id) m.thread = thread;
+      if (!thread.empty() && thread != m.message_id) {
+        m.thread = thread;
+      }
     }
     m.text = people_.normalise(m.text);
     if (!m.author.empty()) {
@@ -486,8 +562,8 @@ void SlackEvents::track(const std::string& event_id, const std::string& user, Tr
 }
 
 void SlackEvents::run_text(const std::string& event_id, const std::string& user,
-                           const std::string& channel, const std::string& thread, std::string text,
-                           bool in_dm) {
+                           const std::string& channel, const std::string& thread,
+                           const std::string& text, bool in_dm) {
   post([=, this] {
     InboundEvent e;
     e.event_id = event_id;
@@ -504,7 +580,9 @@ void SlackEvents::run_text(const std::string& event_id, const std::string& user,
 }
 
 SlackEvents::Answer SlackEvents::event(const json& env) {
-  if (str(env, "type") != "event_callback") return {200, "text/plain", ""};
+  if (str(env, "type") != "event_callback") {
+    return {200, "text/plain", ""};
+  }
   const json& ev = env.at("event");
   const std::string event_id = str(env, "event_id");
   const std::string type = str(ev, "type");
@@ -512,21 +590,27 @@ SlackEvents::Answer SlackEvents::event(const json& env) {
   if (type == "app_mention") {
     std::string text = str(ev, "text");
     // Drop the leading mention of the bot itself.
-    if (text.rfind("<@", 0) == 0 && text.find('>') != std::string::npos)
+    if (text.rfind("<@", 0) == 0 && text.find('>') != std::string::npos) {
       text = text.substr(text.find('>') + 1);
+    }
     run_text(event_id, user, str(ev, "channel"),
              str(ev, "thread_ts").empty() ? "" : str(ev, "thread_ts"), text, false);
   } else if (type == "message") {
-    if (str(ev, "channel_type") != "im" || ev.contains("bot_id") || ev.contains("subtype"))
+    if (str(ev, "channel_type") != "im" || ev.contains("bot_id") || ev.contains("subtype")) {
       return {200, "text/plain", ""};
+    }
     run_text(event_id, user, str(ev, "channel"), "", str(ev, "text"), true);
   } else if (type == "app_home_opened") {
-    if (str(ev, "tab") != "home") return {200, "text/plain", ""};
+    if (str(ev, "tab") != "home") {
+      return {200, "text/plain", ""};
+    }
     post([this, user] {
       InboundEvent e;
       e.platform = Platform::slack;
       const Person* p = people_.person_for(user);
-      if (!p) return;
+      if (!p) {
+        return;
+      }
       e.person = p->id;
       e.body = CommandText{"mine"};
       api_.views_publish(user, home_view(router_.handle(e)));

@@ -66,7 +66,7 @@ class SlackEvents {
   nlohmann::json find_message(const std::string& channel, const std::string& ts);
   void post(std::function<void()> job);
   void run_text(const std::string& event_id, const std::string& user, const std::string& channel,
-                const std::string& thread, std::string text, bool in_dm);
+                const std::string& thread, const std::string& text, bool in_dm);
   std::optional<nlohmann::json> stored_message(const std::string& key);
 
   Router& router_;

@@ -111,9 +111,13 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
 
     void send(std::string text) {
       asio::post(ws.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
-        if (self->closing) return;
+        if (self->closing) {
+          return;
+        }
         self->out.push_back(std::move(text));
-        if (!self->writing) self->write_next();
+        if (!self->writing) {
+          self->write_next();
+        }
       });
     }
 
@@ -143,7 +147,9 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
     // A clean close (we are done with it); the read loop ends when Slack answers.
     void close() {
       asio::post(ws.get_executor(), [self = shared_from_this()] {
-        if (self->closing) return;
+        if (self->closing) {
+          return;
+        }
         self->closing = true;
         if (!self->ws.is_open()) {
           beast::error_code ignored;
@@ -193,11 +199,15 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
       auto& tcp_layer = beast::get_lowest_layer(ws);
       tcp::resolver resolver(impl.ioc);
       auto [rec, results] = co_await resolver.async_resolve(url.host, url.port, kAwait);
-      if (rec) co_return "resolve: " + rec.message();
+      if (rec) {
+        co_return "resolve: " + rec.message();
+      }
       tcp_layer.expires_after(impl.o.connect_timeout);
       auto [cec, ep] = co_await tcp_layer.async_connect(results, kAwait);
       (void)ep;
-      if (cec) co_return "connect: " + cec.message();
+      if (cec) {
+        co_return "connect: " + cec.message();
+      }
       if (!is_ip_literal(url.host) &&
           !SSL_set_tlsext_host_name(ws.next_layer().native_handle(), url.host.c_str())) {
         co_return "cannot set SNI";
@@ -205,7 +215,9 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
       // The certificate must name the host we asked for; verification is never off.
       ws.next_layer().set_verify_callback(ssl::host_name_verification(url.host));
       auto [hec] = co_await ws.next_layer().async_handshake(ssl::stream_base::client, kAwait);
-      if (hec) co_return "TLS handshake: " + hec.message();
+      if (hec) {
+        co_return "TLS handshake: " + hec.message();
+      }
       tcp_layer.expires_never();
       websocket::stream_base::timeout t{};
       t.handshake_timeout = impl.o.connect_timeout;
@@ -218,7 +230,9 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
       }));
       const std::string host_header = url.port == "443" ? url.host : url.host + ":" + url.port;
       auto [wec] = co_await ws.async_handshake(host_header, url.target, kAwait);
-      if (wec) co_return "WebSocket handshake: " + wec.message();
+      if (wec) {
+        co_return "WebSocket handshake: " + wec.message();
+      }
       co_return "";
     }
   };
@@ -256,7 +270,9 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
       // Slack closes it itself shortly; if it does not, we do.
       auto timer = std::make_shared<asio::steady_timer>(ioc, o.drain_timeout);
       timer->async_wait([timer, c](beast::error_code ec) {
-        if (!ec) c->close();
+        if (!ec) {
+          c->close();
+        }
       });
       return;
     }
@@ -268,7 +284,9 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
     {
       std::lock_guard lock(mu);
       // Shutting down: no ack, so Slack hands the envelope to another connection.
-      if (stopping) return;
+      if (stopping) {
+        return;
+      }
       ++stats.envelopes;
     }
     const bool accepts = m.value("accepts_response_payload", false);
@@ -281,7 +299,9 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
         log::error("slack.socket.handler_failed", {{"type", type}, {"detail", e.what()}});
       }
       json ack = {{"envelope_id", envelope_id}};
-      if (accepts && !answer.is_null()) ack["payload"] = std::move(answer);
+      if (accepts && !answer.is_null()) {
+        ack["payload"] = std::move(answer);
+      }
       c->send(ack.dump());
     });
   }
@@ -301,23 +321,34 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
   std::shared_ptr<Conn> open_one() {
     const json r = api.call_with_token("apps.connections.open", json::object(), o.app_token);
     std::string url = str(r, "url");
-    if (url.empty()) throw ApiError("apps.connections.open", "no_url");
-    if (o.debug_reconnects) url += (url.find('?') == std::string::npos ? "?" : "&");
-    if (o.debug_reconnects) url += "debug_reconnects=true";
+    if (url.empty()) {
+      throw ApiError("apps.connections.open", "no_url");
+    }
+    if (o.debug_reconnects) {
+      url += (url.find('?') == std::string::npos ? "?" : "&");
+    }
+    if (o.debug_reconnects) {
+      url += "debug_reconnects=true";
+    }
     const auto parsed = http::Url::parse(url);  // wss:// only
     std::shared_ptr<Conn> c;
     {
       std::lock_guard lock(mu);
-      if (stopping) throw std::runtime_error("stopping");
+      if (stopping) {
+        throw std::runtime_error("stopping");
+      }
       c = std::make_shared<Conn>(*this, ++next_id);
       conns.push_back(c);
     }
     asio::co_spawn(ioc, c->run(parsed), asio::detached);
     std::unique_lock lock(mu);
     cv.wait_for(lock, o.connect_timeout, [&] { return c->open || c->closed || stopping; });
-    if (c->open)
+    if (c->open) {
       cv.wait_for(lock, o.hello_timeout, [&] { return c->hello || c->closed || stopping; });
-    if (c->hello && !c->closed) return c;
+    }
+    if (c->hello && !c->closed) {
+      return c;
+    }
     const std::string why = c->closed  ? c->error
                             : stopping ? "stopping"
                             : !c->open ? "no connection in time"
@@ -333,7 +364,9 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
     for (;;) {
       {
         std::lock_guard lock(mu);
-        if (stopping) return;
+        if (stopping) {
+          return;
+        }
       }
       std::shared_ptr<Conn> c;
       std::string why;
@@ -344,7 +377,9 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
       }
       std::unique_lock lock(mu);
       if (!c) {
-        if (stopping) return;
+        if (stopping) {
+          return;
+        }
         ++failures;
         ++stats.failures;
         const auto d = reconnect_delay(failures, o.backoff_min, o.backoff_max, rng);
@@ -355,9 +390,13 @@ struct SocketMode::Impl : std::enable_shared_from_this<SocketMode::Impl> {
       failures = 0;
       log::info("slack.socket.connected", {{"connection", std::to_string(c->id)}});
       cv.wait(lock, [&] { return stopping || c->closed || c->refresh; });
-      if (stopping) return;
+      if (stopping) {
+        return;
+      }
       // Asked to refresh: open the successor now; the old one drains until it closes.
-      if (c->refresh && !c->closed) continue;
+      if (c->refresh && !c->closed) {
+        continue;
+      }
       const auto d = reconnect_delay(0, o.backoff_min, o.backoff_max, rng);
       log::warn(
           "slack.socket.dropped",
@@ -376,7 +415,9 @@ SocketMode::~SocketMode() {
 
 void SocketMode::start() {
   std::lock_guard lock(impl_->mu);
-  if (impl_->started) return;
+  if (impl_->started) {
+    return;
+  }
   impl_->started = true;
   impl_->pool =
       std::make_unique<asio::thread_pool>(std::max<std::size_t>(1, impl_->o.handler_threads));
@@ -388,19 +429,24 @@ void SocketMode::stop() {
   auto& i = *impl_;
   {
     std::lock_guard lock(i.mu);
-    if (!i.started || i.stopping) return;
+    if (!i.started || i.stopping) {
+      return;
+    }
     i.stopping = true;
     i.cv.notify_all();
   }
-  if (i.supervisor.joinable()) i.supervisor.join();
+  if (i.supervisor.joinable()) {
+    i.supervisor.join();
+  }
   i.pool->join();  // acks of envelopes in flight still go out
   std::vector<std::shared_ptr<Impl::Conn>> open;
   {
     std::lock_guard lock(i.mu);
     open = i.conns;
   }
-  for (auto& c : open)
+  for (auto& c : open) {
     c->close();
+  }
   {
     // Wait briefly for Slack to confirm the closes, then tear down whatever is left.
     std::unique_lock lock(i.mu);
@@ -408,7 +454,9 @@ void SocketMode::stop() {
   }
   i.work.reset();
   i.ioc.stop();
-  if (i.io_thread.joinable()) i.io_thread.join();
+  if (i.io_thread.joinable()) {
+    i.io_thread.join();
+  }
 }
 
 SocketMode::Stats SocketMode::stats() const {
