@@ -49,18 +49,18 @@ teams::HttpAnswer FakeTeamsCloud::handle(const teams::HttpCall& c) {
     if (status == 429) a.retry_after = retry_after_;
     return a;
   };
-  if (c.url == kMetadataUrl) {
+  if (c.url == metadata_url_) {
     return answer(200, {{"issuer", "https://api.botframework.com"},
-                        {"jwks_uri", kJwksUrl},
+                        {"jwks_uri", jwks_url_},
                         {"id_token_signing_alg_values_supported", {"RS256"}}});
   }
-  if (c.url == kJwksUrl) {
+  if (c.url == jwks_url_) {
     auto jwks = key_->jwks();
     for (auto* k : extra_)
       jwks["keys"].push_back(k->jwk());
     return answer(200, jwks);
   }
-  if (c.url == kTokenUrl) {
+  if (c.url == token_url_) {
     if (c.method != "POST" || c.body.find("grant_type=client_credentials") == std::string::npos ||
         c.body.find("client_secret=s3cret-pw") == std::string::npos) {
       return answer(401, {{"error", "invalid_client"}});
@@ -70,14 +70,14 @@ teams::HttpAnswer FakeTeamsCloud::handle(const teams::HttpCall& c) {
                         {"expires_in", 3600},
                         {"access_token", "bf-token-" + std::to_string(tokens_)}});
   }
-  if (!starts_with(c.url, kServiceUrl)) return answer(404, nullptr);
+  if (!starts_with(c.url, service_url_)) return answer(404, nullptr);
   if (!starts_with(c.bearer, "bf-token-")) return answer(401, nullptr);
   if (!faults_.empty()) {
     const auto s = faults_.front();
     faults_.pop_front();
     return answer(s, {{"error", {{"code", "Injected"}}}});
   }
-  const std::string path = c.url.substr(std::string(kServiceUrl).size());
+  const std::string path = c.url.substr(service_url_.size());
   const auto body = nlohmann::json::parse(c.body.empty() ? "null" : c.body, nullptr, false);
   if (path == "v3/conversations" && c.method == "POST") {
     const std::string user = body["members"][0].value("id", "");
@@ -150,7 +150,7 @@ std::size_t FakeTeamsCloud::key_requests() const {
   std::lock_guard lock(mu_);
   std::size_t n = 0;
   for (const auto& r : calls_)
-    n += r.call.url == kJwksUrl;
+    n += r.call.url == jwks_url_;
   return n;
 }
 

@@ -22,6 +22,17 @@ class FakeTeamsCloud {
   static constexpr const char* kServiceUrl = "https://smba.trafficmanager.net/amer/";
 
   explicit FakeTeamsCloud(TeamsSigningKey& key) : key_(&key) {}
+  // The same services under other URLs (FakeTeamsHttps: https://127.0.0.1:<port>/...).
+  FakeTeamsCloud(TeamsSigningKey& key, std::string metadata_url, std::string jwks_url,
+                 std::string token_url, std::string service_url)
+      : key_(&key),
+        metadata_url_(std::move(metadata_url)),
+        jwks_url_(std::move(jwks_url)),
+        token_url_(std::move(token_url)),
+        service_url_(std::move(service_url)) {}
+  const std::string& metadata_url() const { return metadata_url_; }
+  const std::string& token_url() const { return token_url_; }
+  const std::string& service_url() const { return service_url_; }
 
   // The transport the Teams integration is given.
   teams::Transport transport();
@@ -55,6 +66,8 @@ class FakeTeamsCloud {
  private:
   mutable std::mutex mu_;
   TeamsSigningKey* key_;
+  std::string metadata_url_ = kMetadataUrl, jwks_url_ = kJwksUrl, token_url_ = kTokenUrl,
+              service_url_ = kServiceUrl;
   std::vector<TeamsSigningKey*> extra_;
   std::vector<Recorded> calls_;
   std::deque<unsigned> faults_;
