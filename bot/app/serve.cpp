@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "bot/app/app.hpp"
+#include "bot/app/teams_service.hpp"
 #include "bot/log.hpp"
 #include "bot/outbox.hpp"
 #include "integrations/redis/durable_outbox.hpp"
@@ -86,6 +87,17 @@ int run_serve(const Config& config) {
 
   // The deliverer the outbox dispatcher hands every entry to (Teams wraps Slack when both run).
   Deliverer* deliverer = slack_app ? &slack_app->deliverer() : nullptr;
+
+  // Teams: POST /api/messages, and people with a Teams reference get their messages there.
+  std::unique_ptr<TeamsService> teams_app;
+  std::unique_ptr<Deliverer> teams_deliverer;
+  if (config.teams_configured()) {
+    teams_app = std::make_unique<TeamsService>(app, clock);
+    routes.push_back(teams_app->route());
+    teams_deliverer = teams_app->deliverer(deliverer);
+    deliverer = teams_deliverer.get();
+    log::info("teams.enabled");
+  }
 
   HttpServer server(options, std::move(routes));
   const auto port = server.start();
