@@ -70,6 +70,27 @@ std::string TeamsBot::ref_key(const std::string& person) const {
 std::string TeamsBot::aad_key() const {
   return store_.keys().key("teams:aad");
 }
+std::string TeamsBot::channel_key(const std::string& conversation_id) const {
+  return store_.keys().key("teams:channel:" + conversation_id);
+}
+
+std::optional<ConversationRef> TeamsBot::channel_reference(const std::string& name) {
+  const auto c = config_.channels.find(name);
+  if (c == config_.channels.end() || c->second.rfind("19:", 0) != 0) return std::nullopt;
+  const auto h = store_.hgetall(channel_key(c->second));
+  if (!h || h->empty()) return std::nullopt;
+  auto get = [&](const char* f) {
+    const auto it = h->find(f);
+    return it == h->end() ? std::string() : it->second;
+  };
+  ConversationRef r;
+  r.service_url = get("service_url");
+  r.conversation_id = c->second;
+  r.tenant_id = get("tenant_id");
+  r.bot_id = get("bot_id");
+  r.bot_name = get("bot_name");
+  return r;
+}
 
 std::optional<ConversationRef> TeamsBot::reference_for(const std::string& person) {
   const auto h = store_.hgetall(ref_key(person));
@@ -152,9 +173,17 @@ bool TeamsBot::store_reference(const ParsedActivity& a, const std::string& perso
     return it == existing->end() ? std::string() : it->second;
   };
   const bool known = field("unreachable") == "0" && field("service_url") == a.ref.service_url &&
-                     (!personal || field("conversation_id") == a.ref.conversation_id);
+                     (personal ? field("conversation_id") == a.ref.conversation_id
+                               : field("team_conversation_id") == a.ref.conversation_id);
   if (known) return false;  // nothing new: no write, no audit entry
   t.hset(ref_key(person), fields);
+  if (!personal) {
+    // Where the bot may post: channels named in config by this conversation id use it.
+    t.hset(channel_key(a.ref.conversation_id), {{"service_url", a.ref.service_url},
+                                                {"tenant_id", a.ref.tenant_id},
+                                                {"bot_id", a.ref.bot_id},
+                                                {"bot_name", a.ref.bot_name}});
+  }
   t.audit(person, "teams.installed", "",
           {{"tenant", a.ref.tenant_id}, {"scope", personal ? "personal" : a.conversation_type}});
   return store_.commit(t).ok();
@@ -285,20 +314,27 @@ void TeamsBot::mark_unreachable(const std::string& person) {
 DeliveryResult TeamsBot::deliver(const OutboxEntry& e) {
   const Message& m = e.message;
   if (m.to.kind != Recipient::Kind::person) {
-    return {DeliveryResult::Status::failed, {}, "Teams channel delivery is not configured"};
+    const auto ref = channel_reference(m.to.id);
+    if (!ref) {
+      return {DeliveryResult::Status::failed, {}, "no Teams channel configured for " + m.to.id};
+    }
+    return send_card(*ref, m, "teams:channel:" + m.to.id, "");
   }
   const std::string& person = m.to.id;
   auto ref = reference_for(person);
   if (!ref) return {DeliveryResult::Status::failed, {}, "no Teams conversation reference"};
   if (!reachable(person))
     return {DeliveryResult::Status::failed, {}, "person unreachable in Teams"};
+  return send_card(*ref, m, "teams:" + person, person);
+}
 
+DeliveryResult TeamsBot::send_card(ConversationRef ref, const Message& m,
+                                   const std::string& ref_field, const std::string& person) {
   const auto activity = card_activity(render_card(m), m.title.empty() ? m.text : m.title);
-  const std::string ref_field = "teams:" + person;
   try {
-    if (ref->conversation_id.empty()) {
+    if (ref.conversation_id.empty()) {
       // Installed in a team only: open the 1:1 conversation first.
-      const auto created = connector_.create_conversation(*ref);
+      const auto created = connector_.create_conversation(ref);
       if (created.blocked()) {
         mark_unreachable(person);
         return {DeliveryResult::Status::failed, {}, "MessageWritesBlocked"};
@@ -308,7 +344,7 @@ DeliveryResult TeamsBot::deliver(const OutboxEntry& e) {
                                                                : DeliveryResult::Status::failed,
                 created.retry_after, "create conversation " + std::to_string(created.status)};
       }
-      ref->conversation_id = created.id;
+      ref.conversation_id = created.id;
       Txn t;
       t.hset(ref_key(person), {{"dm_conversation_id", created.id}});
       store_.commit(t);
@@ -321,22 +357,24 @@ DeliveryResult TeamsBot::deliver(const OutboxEntry& e) {
       }
     }
     const auto sep = previous ? previous->find('|') : std::string::npos;
-    if (previous && sep != std::string::npos && previous->substr(0, sep) == ref->conversation_id) {
-      r = connector_.update(*ref, previous->substr(sep + 1), activity);
+    if (previous && sep != std::string::npos && previous->substr(0, sep) == ref.conversation_id) {
+      r = connector_.update(ref, previous->substr(sep + 1), activity);
       if (r.status == 404) previous.reset();  // deleted card: send a fresh one
     } else {
       previous.reset();
     }
     if (!previous) {
-      r = connector_.send(*ref, activity);
+      r = connector_.send(ref, activity);
       if (r.ok() && !m.key.empty() && !r.id.empty()) {
         Txn t;
-        t.hset(store_.keys().message_ref(m.key), {{ref_field, ref->conversation_id + "|" + r.id}});
+        t.hset(store_.keys().message_ref(m.key), {{ref_field, ref.conversation_id + "|" + r.id}});
         store_.commit(t);
       }
     }
-    if (r.ok()) return {DeliveryResult::Status::delivered, {}, "teams " + std::to_string(r.status)};
-    if (r.blocked()) {
+    if (r.ok()) {
+      return {DeliveryResult::Status::delivered, {}, "teams " + std::to_string(r.status), r.id};
+    }
+    if (r.blocked() && !person.empty()) {
       mark_unreachable(person);
       return {DeliveryResult::Status::failed, {}, "MessageWritesBlocked"};
     }
@@ -352,7 +390,9 @@ DeliveryResult TeamsBot::deliver(const OutboxEntry& e) {
 }
 
 DeliveryResult PreferTeamsDeliverer::deliver(const OutboxEntry& e) {
-  if (e.message.to.kind == Recipient::Kind::person && teams_.reachable(e.message.to.id)) {
+  const auto& to = e.message.to;
+  if (to.kind == Recipient::Kind::person ? teams_.reachable(to.id)
+                                         : teams_.channel_reference(to.id).has_value()) {
     return teams_.deliver(e);
   }
   if (fallback_) return fallback_->deliver(e);

@@ -34,9 +34,14 @@ class TeamsBot final : public Deliverer {
   std::optional<ConversationRef> reference_for(const std::string& person);
   bool reachable(const std::string& person);
 
+  // A channel by logical name ("compliance"): config `channels.<name>` holding a Teams
+  // conversation id ("19:...") where the bot was installed; nullopt when not deliverable.
+  std::optional<ConversationRef> channel_reference(const std::string& name);
+
   // Redis keys (under the org prefix) this integration owns.
   std::string ref_key(const std::string& person) const;
   std::string aad_key() const;
+  std::string channel_key(const std::string& conversation_id) const;
 
  private:
   std::optional<std::string> resolve_person(const ParsedActivity& a);
@@ -44,6 +49,10 @@ class TeamsBot final : public Deliverer {
   bool store_reference(const ParsedActivity& a, const std::string& person);
   void remove_reference(const ParsedActivity& a, const std::string& person);
   void mark_unreachable(const std::string& person);
+  // Sends the card, or updates the one sent earlier under the message key; `person` is empty
+  // for channels.
+  DeliveryResult send_card(ConversationRef ref, const Message& m, const std::string& ref_field,
+                           const std::string& person);
 
   const Config& config_;
   const Directory& people_;
@@ -55,7 +64,7 @@ class TeamsBot final : public Deliverer {
 };
 
 // Sends to a person on Teams when a conversation reference exists for them, else through
-// `fallback` (Slack); channels go to the fallback when there is one.
+// `fallback` (Slack); channels go to Teams when configured as a Teams channel, else the fallback.
 class PreferTeamsDeliverer final : public Deliverer {
  public:
   PreferTeamsDeliverer(TeamsBot& teams, Deliverer* fallback) : teams_(teams), fallback_(fallback) {}

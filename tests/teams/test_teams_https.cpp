@@ -62,6 +62,8 @@ Answer post_http(unsigned short port, const std::string& auth, const std::string
 
 class TeamsOverTls : public ::testing::Test {
  protected:
+  // Set by fixtures whose org names a Teams channel as its compliance channel.
+  static inline bool with_teams_channel = false;
   FakeTeamsHttps ms{signing_key()};
   Harness h{[this](Config& c) {
     c.teams_app_id = kApp;
@@ -70,6 +72,7 @@ class TeamsOverTls : public ::testing::Test {
     c.teams_token_url = ms.token_url();
     c.teams_service_url_allowlist = {ms.service_url()};
     c.ca_file = TestCa::get().ca_file;
+    if (with_teams_channel) c.channels["compliance"] = "19:team-channel";
   }};
   std::mutex sleeps_mu;
   std::vector<std::chrono::milliseconds> sleeps;
@@ -348,6 +351,41 @@ TEST_F(TeamsOverTls, ThrottlingAndGatewayErrorsAreRetriedAndBlockedBotTellsTheLi
   for (const auto& act : acts(conv_of("lena")))
     told |= act.dump().find("Cannot reach a person in Teams") != std::string::npos;
   EXPECT_TRUE(told);
+}
+
+class TeamsChannel : public TeamsOverTls {
+ protected:
+  static void SetUpTestSuite() { with_teams_channel = true; }
+  static void TearDownTestSuite() { with_teams_channel = false; }
+  void queue_to_compliance(const std::string& text) {
+    Message m;
+    m.to = Recipient::channel("compliance");
+    m.key = "weekly-status";
+    m.title = "Weekly status";
+    m.text = text;
+    Txn t;
+    t.send(m);
+    ASSERT_TRUE(h.app().store().commit(t).ok());
+  }
+};
+
+TEST_F(TeamsChannel, ComplianceChannelConfiguredAsTeamsConversationGetsPostsUpdatedInPlace) {
+  queue_to_compliance("3 open asks");
+  drain();  // the bot is not in that team yet: nothing can be posted
+  EXPECT_TRUE(acts("19:team-channel").empty());
+
+  ASSERT_EQ(install_in_team("bob").status, 200u);
+  queue_to_compliance("2 open asks");
+  drain();
+  ASSERT_EQ(acts("19:team-channel").size(), 1u);
+  EXPECT_THAT(acts("19:team-channel")[0].dump(), HasSubstr("2 open asks"));
+  queue_to_compliance("1 open ask");
+  drain();
+  ASSERT_EQ(acts("19:team-channel").size(), 2u);
+  EXPECT_EQ(acts("19:team-channel")[1]["updated"], acts("19:team-channel")[1]["id"]);
+  EXPECT_THAT(acts("19:team-channel")[1].dump(), HasSubstr("1 open ask"));
+  for (const auto& r : connector_requests())
+    EXPECT_EQ(r.header("authorization"), "Bearer bf-token-1");
 }
 
 }  // namespace
