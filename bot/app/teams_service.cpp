@@ -1,6 +1,9 @@
 // Wiring of the Teams integration for `serve`.
 #include "bot/app/teams_service.hpp"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 
 #include "integrations/http/https_client.hpp"
@@ -8,6 +11,51 @@
 #include "integrations/teams/https_transport.hpp"
 
 namespace auditbot {
+
+// One thread sending replies in arrival order, so /api/messages answers without waiting.
+struct TeamsService::ReplyWorker {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> jobs;
+  bool busy = false;
+  bool stop = false;
+  std::thread thread{[this] { run(); }};
+
+  ~ReplyWorker() {
+    {
+      std::lock_guard lock(mu);
+      stop = true;  // queued replies are still sent before the thread ends
+    }
+    cv.notify_all();
+    thread.join();
+  }
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu);
+      jobs.push_back(std::move(job));
+    }
+    cv.notify_all();
+  }
+  void flush() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return jobs.empty() && !busy; });
+  }
+  void run() {
+    std::unique_lock lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return stop || !jobs.empty(); });
+      if (jobs.empty()) return;
+      auto job = std::move(jobs.front());
+      jobs.pop_front();
+      busy = true;
+      lock.unlock();
+      job();
+      lock.lock();
+      busy = false;
+      cv.notify_all();
+    }
+  }
+};
 
 TeamsService::TeamsService(App& app, const Clock& clock,
                            std::function<void(std::chrono::milliseconds)> sleep) {
@@ -26,9 +74,16 @@ TeamsService::TeamsService(App& app, const Clock& clock,
       std::make_unique<teams::Connector>(transport, *tokens_, options, clock, std::move(sleep));
   bot_ = std::make_unique<teams::TeamsBot>(c, app.people(), app.router(), app.store(), *keys_,
                                            *connector_);
+  replies_ = std::make_unique<ReplyWorker>();
+  bot_->set_reply_sender(
+      [w = replies_.get()](std::function<void()> job) { w->post(std::move(job)); });
 }
 
 TeamsService::~TeamsService() = default;
+
+void TeamsService::flush_replies() {
+  replies_->flush();
+}
 
 HttpRoute TeamsService::route() {
   HttpRoute r;

@@ -34,6 +34,8 @@ class TeamsService {
   // Teams for people with a conversation reference, else `fallback` (may be null).
   std::unique_ptr<Deliverer> deliverer(Deliverer* fallback);
   teams::TeamsBot& bot() { return *bot_; }
+  // Waits until the replies queued by /api/messages requests so far have been sent.
+  void flush_replies();
 
  private:
   std::unique_ptr<http::Client> client_;
@@ -41,6 +43,8 @@ class TeamsService {
   std::unique_ptr<teams::TokenCache> tokens_;
   std::unique_ptr<teams::Connector> connector_;
   std::unique_ptr<teams::TeamsBot> bot_;
+  struct ReplyWorker;
+  std::unique_ptr<ReplyWorker> replies_;  // last: stopped before the bot it sends through
 };
 
 }  // namespace auditbot

@@ -250,10 +250,7 @@ EndpointAnswer TeamsBot::handle(std::string_view authorization, const std::strin
         "I don't know you yet: ask an auditbot admin to add your work email to the people list.";
     if (a.kind == ParsedActivity::Kind::command || a.kind == ParsedActivity::Kind::button) {
       if (a.invoke) return {200, invoke_message_response(text).dump()};
-      try {
-        connector_.send(a.ref, card_activity(render_reply_card(Reply::fail(text)), text));
-      } catch (const std::exception&) {
-      }
+      send_reply(a.ref, card_activity(render_reply_card(Reply::fail(text)), text));
     }
     return {200, ""};
   }
@@ -285,12 +282,24 @@ EndpointAnswer TeamsBot::handle(std::string_view authorization, const std::strin
   router_.dispatch(e, ack);
   const Reply reply = ack.get().value_or(Reply::ok("Done."));
   if (a.invoke) return {200, invoke_message_response(reply.text).dump()};
-  try {
-    connector_.send(a.ref, card_activity(render_reply_card(reply), reply.text));
-  } catch (const std::exception& ex) {
-    log::warn("teams.reply_failed", {{"detail", "reply not sent"}});
-  }
+  send_reply(a.ref, card_activity(render_reply_card(reply), reply.text));
   return {200, ""};
+}
+
+void TeamsBot::send_reply(const ConversationRef& ref, nlohmann::json activity) {
+  auto job = [this, ref, activity = std::move(activity)] {
+    try {
+      const auto r = connector_.send(ref, activity);
+      if (!r.ok()) log::warn("teams.reply_failed", {{"status", std::to_string(r.status)}});
+    } catch (const std::exception&) {
+      log::warn("teams.reply_failed", {{"detail", "reply not sent"}});
+    }
+  };
+  if (reply_sender_) {
+    reply_sender_(std::move(job));
+  } else {
+    job();
+  }
 }
 
 void TeamsBot::mark_unreachable(const std::string& person) {

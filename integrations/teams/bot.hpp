@@ -2,6 +2,7 @@
 // the outbox Deliverer that sends, updates and proactively DMs Adaptive Cards.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,11 @@ class TeamsBot final : public Deliverer {
 
   DeliveryResult deliver(const OutboxEntry& e) override;
 
+  // Runs reply sends (answers to message activities) elsewhere so the HTTP answer does not
+  // wait for the Connector; unset = send before answering.
+  using ReplySender = std::function<void(std::function<void()>)>;
+  void set_reply_sender(ReplySender s) { reply_sender_ = std::move(s); }
+
   // The stored reference for a person who installed the app, if any.
   std::optional<ConversationRef> reference_for(const std::string& person);
   bool reachable(const std::string& person);
@@ -49,6 +55,7 @@ class TeamsBot final : public Deliverer {
   bool store_reference(const ParsedActivity& a, const std::string& person);
   void remove_reference(const ParsedActivity& a, const std::string& person);
   void mark_unreachable(const std::string& person);
+  void send_reply(const ConversationRef& ref, nlohmann::json activity);
   // Sends the card, or updates the one sent earlier under the message key; `person` is empty
   // for channels.
   DeliveryResult send_card(ConversationRef ref, const Message& m, const std::string& ref_field,
@@ -61,6 +68,7 @@ class TeamsBot final : public Deliverer {
   KeyCache& keys_;
   Connector& connector_;
   TokenExpectations expect_;
+  ReplySender reply_sender_;
 };
 
 // Sends to a person on Teams when a conversation reference exists for them, else through

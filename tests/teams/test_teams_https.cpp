@@ -107,8 +107,11 @@ class TeamsOverTls : public ::testing::Test {
             {"conversation",
              {{"id", conv_of(who)}, {"conversationType", "personal"}, {"tenantId", "tenant-1"}}}};
   }
+  // Posts and waits for the reply the bot sends after answering (replies do not block it).
   Answer post(const json& a, std::string auth = "") {
-    return post_http(port, auth.empty() ? token() : auth, a.dump());
+    const auto answer = post_http(port, auth.empty() ? token() : auth, a.dump());
+    service.flush_replies();
+    return answer;
   }
   Answer install_personal(const std::string& who) {
     auto a = activity("installationUpdate", who);
@@ -285,6 +288,7 @@ TEST_F(TeamsOverTls, TokenIsRefreshedOnceUnderConcurrentReplies) {
   }
   for (auto& t : threads)
     t.join();
+  service.flush_replies();
   for (auto s : statuses)
     EXPECT_EQ(s, 200u);
   EXPECT_EQ(ms.cloud().token_requests(), 2u);

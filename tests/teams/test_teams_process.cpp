@@ -110,7 +110,13 @@ TEST(TeamsProcess, CommandPostedToApiMessagesEndsInAProactiveDm) {
 
   // The outbox dispatcher creates Bob's 1:1 conversation and sends the card into it.
   ASSERT_TRUE(ms.server().wait_for("/amer/v3/conversations", 1, 30s)) << bot.log();
-  ASSERT_TRUE(ms.server().wait_for("/amer/v3/conversations/a%3Adm-29%3Abob/activities", 1, 30s))
+  // (The server records a request before the fake cloud has handled it: wait for the cloud.)
+  auto eventually = [](const std::function<bool()>& done) {
+    for (int i = 0; i < 300 && !done(); ++i)
+      std::this_thread::sleep_for(100ms);
+    return done();
+  };
+  ASSERT_TRUE(eventually([&] { return !ms.cloud().activities("a:dm-29:bob").empty(); }))
       << bot.log();
   const auto dm = ms.cloud().activities("a:dm-29:bob");
   ASSERT_EQ(dm.size(), 1u);
@@ -121,11 +127,12 @@ TEST(TeamsProcess, CommandPostedToApiMessagesEndsInAProactiveDm) {
       EXPECT_EQ(r.header("authorization"), "Bearer bf-token-1");
     }
   }
-  // Lena got her confirmation in her chat.
-  bool confirmed = false;
-  for (const auto& a : ms.cloud().activities("a:personal-lena"))
-    confirmed |= a.dump().find("ASK-1") != std::string::npos;
-  EXPECT_TRUE(confirmed);
+  // Lena got her confirmation in her chat (sent after the HTTP answer).
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& a : ms.cloud().activities("a:personal-lena"))
+      if (a.dump().find("ASK-1") != std::string::npos) return true;
+    return false;
+  })) << bot.log();
 
   bot.signal(SIGTERM);
   EXPECT_EQ(bot.wait(), 0) << bot.log();
