@@ -178,6 +178,7 @@ bool TeamsBot::store_reference(const ParsedActivity& a, const std::string& perso
   if (known) return false;  // nothing new: no write, no audit entry
   t.hset(ref_key(person), fields);
   if (!personal) {
+    log::info("teams.installed_in_channel", {{"conversation_id", a.ref.conversation_id}});
     // Where the bot may post: channels named in config by this conversation id use it.
     t.hset(channel_key(a.ref.conversation_id), {{"service_url", a.ref.service_url},
                                                 {"tenant_id", a.ref.tenant_id},
