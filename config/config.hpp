@@ -139,6 +139,7 @@ struct Config {
 
   // calendar
   WorkingHours working_hours;
+  std::string slack_track_emoji = "pushpin";  // slack.track_emoji: reacting tracks a message
   std::vector<std::string> holidays;  // YYYY-MM-DD, organisation-wide
 
   // program

@@ -83,6 +83,8 @@ int run_serve(const Config& config) {
       log::error("slack.auth_failed", {{"detail", e.what()}});
     }
     routes.push_back(slack_app->route());
+    // Socket Mode (SLACK_APP_TOKEN): same handlers over an outbound WebSocket.
+    if (slack_app->start_socket_mode()) log::info("slack.socket_mode_started");
   }
 
   // The deliverer the outbox dispatcher hands every entry to (Teams wraps Slack when both run).
@@ -126,6 +128,7 @@ int run_serve(const Config& config) {
 
   server.wait_for_signal();
   scheduler.stop();
+  if (slack_app) slack_app->stop_socket_mode();
   stop_outbox.store(true);
   if (outbox_thread.joinable()) outbox_thread.join();
   log::info("serve.stopped");

@@ -18,6 +18,7 @@ WebApiOptions api_options(const Config& c) {
 EventsOptions events_options(const Config& c) {
   EventsOptions o;
   o.signing_secret = c.slack_signing_secret;
+  o.track_emoji = c.slack_track_emoji;
   if (auto it = c.channels.find("auditor"); it != c.channels.end()) o.track_channel = it->second;
   return o;
 }
