@@ -355,8 +355,8 @@ constexpr EnvKey kEnvKeys[] = {
     {"slack.signing_secret", false, "SLACK_SIGNING_SECRET"},
     {"slack.app_token", false, "SLACK_APP_TOKEN"},
     {"slack.api_url", false, "SLACK_API_URL"},
-    {"teams.app_id", false, "TEAMS_APP_ID"},
     {"slack.track_emoji", false, nullptr},
+    {"teams.app_id", false, "TEAMS_APP_ID"},
     {"teams.app_password", false, "TEAMS_APP_PASSWORD"},
     {"teams.tenant_id", false, "TEAMS_TENANT_ID"},
     {"teams.openid_metadata_url", false, "TEAMS_OPENID_METADATA_URL"},
@@ -964,6 +964,13 @@ void read_config(MapReader& root, Config& cfg) {
     r.str("bot_token", cfg.slack_bot_token);
     r.str("signing_secret", cfg.slack_signing_secret);
     r.str("app_token", cfg.slack_app_token);
+    if (r.str("track_emoji", cfg.slack_track_emoji)) {
+      // Slack names reactions without colons ("pushpin"); accept ":pushpin:" too.
+      const auto& e = cfg.slack_track_emoji;
+      if (e.size() > 2 && e.front() == ':' && e.back() == ':') {
+        cfg.slack_track_emoji = e.substr(1, e.size() - 2);
+      }
+    }
     if (r.str("api_url", cfg.slack_api_url)) {
       if (!is_http_url(cfg.slack_api_url)) {
         origin.fail("slack.api_url", r.take("api_url"),
@@ -1057,13 +1064,6 @@ void read_config(MapReader& root, Config& cfg) {
   root.str("controls_file", cfg.controls_file);
   cfg.controls_file = resolve_path(origin, "controls_file", cfg.controls_file);
 
-    if (r.str("track_emoji", cfg.slack_track_emoji)) {
-      // Slack names reactions without colons ("pushpin"); accept ":pushpin:" too.
-      const auto& e = cfg.slack_track_emoji;
-      if (e.size() > 2 && e.front() == ':' && e.back() == ':') {
-        cfg.slack_track_emoji = e.substr(1, e.size() - 2);
-      }
-    }
   root.map("evidence", [&](MapReader& r) {
     if (r.integer("default_sla_business_days", n, 1, 365)) {
       cfg.evidence_default_sla_business_days = static_cast<int>(n);

@@ -121,6 +121,7 @@ struct Config {
   std::string slack_signing_secret;                      // SLACK_SIGNING_SECRET (secret)
   std::string slack_app_token;                           // SLACK_APP_TOKEN (secret)
   std::string slack_api_url = "https://slack.com/api/";  // SLACK_API_URL
+  std::string slack_track_emoji = "pushpin";  // slack.track_emoji: reacting tracks a message
 
   // teams
   std::string teams_app_id;        // TEAMS_APP_ID
@@ -139,7 +140,6 @@ struct Config {
 
   // calendar
   WorkingHours working_hours;
-  std::string slack_track_emoji = "pushpin";  // slack.track_emoji: reacting tracks a message
   std::vector<std::string> holidays;  // YYYY-MM-DD, organisation-wide
 
   // program
