@@ -648,4 +648,63 @@ HttpRoute ControlMatrix::evidence_hook_route() {
           }};
 }
 
+std::vector<std::string> EvidenceLedger::import_json(std::string_view text,
+                                                     const std::string& actor) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) throw ImportError("the body is not JSON");
+  if (!j.is_array()) throw ImportError("the body must be a JSON array of evidence records");
+  if (j.empty()) throw ImportError("the array holds no evidence records");
+  ControlCatalog catalog(s_);
+  std::vector<EvidenceRecord> records;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const auto& e = j[i];
+    auto bad = [&](const std::string& field, const std::string& problem) {
+      throw ImportError("record " + std::to_string(i + 1) + ", field " + field + ": " + problem);
+    };
+    if (!e.is_object()) bad("-", "not a JSON object");
+    static const std::set<std::string> kKeys{"control", "link",     "period",
+                                             "note",    "artifact", "status"};
+    for (const auto& [k, v] : e.items()) {
+      if (!kKeys.count(k)) bad(k, "unknown field");
+      if (!v.is_string()) bad(k, "must be a string");
+    }
+    auto get = [&](const char* k) { return e.contains(k) ? e[k].get<std::string>() : ""; };
+    EvidenceRecord r;
+    const auto c = catalog.find(get("control"));
+    if (get("control").empty()) bad("control", "missing");
+    if (!c) bad("control", "unknown control '" + get("control") + "'");
+    r.control = c->id;
+    r.link = get("link");
+    if (!looks_like_url(r.link)) bad("link", "must be an http(s) URL");
+    const auto covered = parse_period(get("period"));
+    if (!covered) bad("period", "must be like 2026-Q3, 2026-07, 2026 or A..B");
+    r.period = covered->label;
+    r.period_start = format_date(covered->start);
+    r.period_end = format_date(covered->end);
+    r.note = get("note");
+    if (r.note.size() > 2000) bad("note", "over 2000 characters");
+    r.artifact = get("artifact");
+    if (!r.artifact.empty() &&
+        std::none_of(c->requirements.begin(), c->requirements.end(),
+                     [&](const auto& q) { return lower(q.artifact) == lower(r.artifact); })) {
+      bad("artifact", "control " + c->id + " has no requirement '" + r.artifact + "'");
+    }
+    r.status = get("status").empty() ? "accepted" : get("status");
+    if (r.status != "accepted" && r.status != "in_review")
+      bad("status", "must be accepted or in_review");
+    r.uploaded_at = format_iso8601(s_.clock.now());
+    r.uploaded_by = actor;
+    r.source = "import";
+    records.push_back(std::move(r));
+  }
+  Txn txn;
+  std::vector<std::string> ids;
+  for (auto& r : records)
+    ids.push_back(add(txn, r));
+  txn.audit(actor, "evidence.imported", "", {{"ids", ids}});
+  const auto res = s_.store.commit(txn);
+  if (!res.ok()) throw Conflict("The evidence changed meanwhile; nothing was imported.");
+  return ids;
+}
+
 }  // namespace auditbot

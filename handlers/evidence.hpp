@@ -61,6 +61,10 @@ class EvidenceLedger {
                                                 const ControlRequirementConfig& req) const;
   // Every record, oldest upload first (exports).
   std::vector<EvidenceRecord> all() const;
+  // A JSON array of {control, link, period, note?, artifact?, status?} (admin API): every
+  // record validated first ("record 3, field period: ..." as ImportError), then all written
+  // in one transaction with one audit entry. Returns the new ids.
+  std::vector<std::string> import_json(std::string_view text, const std::string& actor);
 
  private:
   Services& s_;

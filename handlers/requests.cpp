@@ -216,6 +216,7 @@ void RequestLog::register_with(Router& router) {
             m.channel + "/" + (m.message_id.empty() ? m.thread : m.message_id);
         return track(e, actor, m.text, m.author, where);
       }});
+  router.add(ActionSpec{"request.create", [this](ActionCall& c) { return add_from_form(c); }});
   for (const char* verb : {"start", "submit", "send", "return", "assign"}) {
     router.add(ActionSpec{std::string("request.") + verb,
                           [this, v = std::string(verb)](ActionCall& c) { return press(c, v); }});
@@ -463,8 +464,21 @@ Reply RequestLog::request(CommandCall& call) {
 
 Reply RequestLog::add(CommandCall& call) {
   require_role(call.actor, {Role::liaison, Role::admin, Role::auditor}, "log auditor requests");
-  AuditorRequest r;
-  r.text = trim(call.args.text("the request text, in quotes"));
+  if (call.args.done()) {
+    // No arguments: the same fields as a form (a modal in Slack, a card in Teams).
+    Reply r = Reply::ok("Fill in the auditor's request.");
+    r.buttons.push_back(
+        {"request.create",
+         "Log a request",
+         std::to_string(unix_millis(s_.clock.now())),
+         {{"text", "What the auditor asks for", Input::Kind::multiline, false},
+          {"control", "Control or criterion (AC-01, CC6.1)", Input::Kind::text, true},
+          {"due", "Due date (2026-12-18, +5bd)", Input::Kind::date, true},
+          {"owner", "Owner", Input::Kind::person, true}},
+         Button::Style::primary});
+    return r;
+  }
+  std::string text = trim(call.args.text("the request text, in quotes"));
   const Date today = s_.today_for(call.actor);
   std::optional<Date> due;
   std::string owner, control;
@@ -480,11 +494,51 @@ Reply RequestLog::add(CommandCall& call) {
                         "' (expected control, due or owner)");
     }
   }
+  Txn txn = s_.txn_for(call.event);
+  return create_request(txn, call.actor, text, control, due, owner);
+}
+
+Reply RequestLog::add_from_form(ActionCall& call) {
+  require_role(call.actor, {Role::liaison, Role::admin, Role::auditor}, "log auditor requests");
+  auto input = [&](const char* k) {
+    auto it = call.press.inputs.find(k);
+    return it == call.press.inputs.end() ? std::string() : trim(it->second);
+  };
+  const Date today = s_.today_for(call.actor);
+  std::optional<Date> due;
+  if (!input("due").empty()) {
+    Args a(tokenize(input("due")));
+    due = a.date("a due date like 2026-12-05, +3d or +3bd", today, s_.calendar);
+    a.expect_end();
+  }
+  std::string control = input("control");
+  if (!control.empty()) {
+    Args a(tokenize(control));
+    control = a.control("a control id such as AC-01");
+    a.expect_end();
+  }
+  std::string owner = input("owner");
+  if (!owner.empty() && owner.front() == '@') owner.erase(0, 1);
+  if (!owner.empty()) owner = require_person(s_.people, owner).id;
+  if (input("text").empty()) throw UserError("Say what the auditor asks for.");
+  Txn txn = s_.txn_for(call.event);
+  // One form logs one request, however often it is submitted.
+  txn.claim_once(s_.store.keys().key("request-form:" + call.actor.id + ":" + call.press.value),
+                 std::chrono::hours(24 * 7));
+  return create_request(txn, call.actor, input("text"), control, due, owner);
+}
+
+Reply RequestLog::create_request(Txn& txn, const Person& actor, const std::string& text,
+                                 const std::string& control, std::optional<Date> due,
+                                 const std::string& owner) {
+  AuditorRequest r;
+  r.text = text;
+  const Date today = s_.today_for(actor);
   if (r.text.empty()) throw SyntaxError("say what the auditor asks for, in quotes");
   if (r.text.size() > kMaxText)
     throw UserError("The request text is too long (over 4000 characters).");
-  if (!owner.empty() && has_any_role(call.actor, {Role::auditor}) &&
-      !has_any_role(call.actor, {Role::liaison, Role::admin})) {
+  if (!owner.empty() && has_any_role(actor, {Role::auditor}) &&
+      !has_any_role(actor, {Role::liaison, Role::admin})) {
     throw Forbidden("Only a liaison or admin can choose the owner of a request.");
   }
   if (!control.empty()) r.references.push_back(controls_.resolve(control).id);
@@ -493,13 +547,12 @@ Reply RequestLog::add(CommandCall& call) {
     throw UserError("The due date " + format_date(*due) + " is in the past.");
   r.owner = owner;
   r.due = format_date(*due);
-  r.requested_by = call.actor.id;
+  r.requested_by = actor.id;
   r.created_at = format_iso8601(s_.clock.now());
   r.source = "command";
   route(r);
   r.id = "REQ-" + std::to_string(s_.store.next_number("req"));
-  Txn txn = s_.txn_for(call.event);
-  create(txn, r, call.actor.id);
+  create(txn, r, actor.id);
   txn.send(auditor_update(r));
   const Person* o = s_.people.find(r.owner);
   return finish(s_.store.commit(txn), Reply::ok("Logged " + r.id + ", due " + r.due + "; " +

@@ -61,6 +61,10 @@ class RequestLog {
  private:
   Reply request(CommandCall& call);
   Reply add(CommandCall& call);
+  Reply add_from_form(ActionCall& call);
+  Reply create_request(Txn& txn, const Person& actor, const std::string& text,
+                       const std::string& control, std::optional<Date> due,
+                       const std::string& owner);
   Reply list(CommandCall& call);
   Reply show(const AuditorRequest& r, const Person& actor) const;
   Reply transition(const InboundEvent& e, const Person& actor, const std::string& id,

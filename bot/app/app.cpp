@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "bot/app/admin_api.hpp"
 #include "bot/log.hpp"
 #include "bot/metrics.hpp"
 #include "handlers/controls.hpp"
@@ -41,7 +42,8 @@ App::App(Config config, const Clock& clock)
       jobs_(store_),
       scheduler_(jobs_, replica_name()),
       reminders_(services_, jobs_),
-      reports_(services_, jobs_) {
+      reports_(services_, jobs_),
+      findings_(services_, gaps_) {
   asks_.register_with(router_);
   mine_.register_with(router_);
   gaps_.register_with(router_);
@@ -52,6 +54,7 @@ App::App(Config config, const Clock& clock)
   reminders_.register_jobs(scheduler_);
   reports_.register_with(router_);
   reports_.register_jobs(scheduler_);
+  findings_.register_with(router_);
 }
 
 Scheduler::PassResult App::run_scheduler_pass(TimePoint now) {
@@ -97,6 +100,8 @@ std::vector<HttpRoute> App::http_routes() {
                                            "text/plain; version=0.0.4");
                     }});
   routes.push_back(matrix_.evidence_hook_route());
+  for (auto& r : admin_api_routes(*this))
+    routes.push_back(std::move(r));
   return routes;
 }
 

@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "handlers/evidence.hpp"
 #include "handlers/evidence_asks.hpp"
+#include "handlers/findings.hpp"
 #include "handlers/gaps.hpp"
 #include "handlers/mine.hpp"
 #include "handlers/policies.hpp"
@@ -88,6 +89,12 @@ class App {
   Reports& reports() { return reports_; }
   // One scheduler pass as of `now` (serve, `scheduler run-once`, tests).
   Scheduler::PassResult run_scheduler_pass(TimePoint now);
+
+ private:  // findings and management responses (issue 5)
+  Findings findings_;
+
+ public:
+  Findings& findings() { return findings_; }
 };
 
 redis::Options redis_options_from(const Config& config);

@@ -1,5 +1,7 @@
 #include "integrations/console/console.hpp"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <sstream>
 
@@ -147,12 +149,15 @@ bool ConsoleChat::handle_line(const std::string& raw) {
       out_ << "   You are now " << current_ << ".\n";
     } else if (line.rfind("/press", 0) == 0 && (line.size() == 6 || line[6] == ' ')) {
       press(line.size() > 6 ? line.substr(7) : "");
+    } else if (line.rfind("/track", 0) == 0 && (line.size() == 6 || line[6] == ' ')) {
+      track(line.size() > 6 ? line.substr(7) : "");
     } else if (auto cmd = strip_command_prefix(line)) {
       InboundEvent e;
       e.body = CommandText{std::string(*cmd)};
       run_event(std::move(e));
     } else {
-      throw UserError("Type /soc2 <command>, /press <n>, /as <person>, /who, /help or /quit.");
+      throw UserError(
+          "Type /soc2 <command>, /press <n>, /track <text>, /as <person>, /who, /help or /quit.");
     }
   } catch (const UserError& e) {
     deliverer_.print_reply(Reply::fail(e.what()), current_);
@@ -196,6 +201,36 @@ void ConsoleChat::press(const std::string& args) {
   run_event(std::move(e));
 }
 
+// "/track [#channel] <text>": the current person posts <text> in a channel (auditor by
+// default) and marks it for tracking, as an emoji reaction or message shortcut would.
+void ConsoleChat::track(const std::string& args) {
+  std::string rest = args;
+  std::string channel = "auditor";
+  if (!rest.empty() && rest.front() == '#') {
+    const auto space = rest.find(' ');
+    channel = rest.substr(1, space == std::string::npos ? std::string::npos : space - 1);
+    rest = space == std::string::npos ? "" : rest.substr(space + 1);
+  }
+  while (!rest.empty() && rest.front() == ' ')
+    rest.erase(0, 1);
+  if (rest.empty() || channel.empty()) throw UserError("Usage: /track [#channel] <message text>");
+  TrackMessage m;
+  m.text = rest;
+  m.author = current_;
+  m.channel = channel;
+  // Unique per console process, as a platform's message id would be.
+  m.message_id = "console-" + std::to_string(::getpid()) + "-" + std::to_string(++track_counter_);
+  InboundEvent e;
+  e.platform = Platform::console;
+  e.person = current_;
+  e.place = Place{Place::Kind::channel, channel, ""};
+  e.body = std::move(m);
+  out_ << "   #" << channel << " <" << current_ << "> " << rest << "\n";
+  const Reply r = router_.handle(e);
+  deliverer_.print_reply(r, current_);
+  flush();
+}
+
 void ConsoleChat::run_event(InboundEvent e) {
   e.platform = Platform::console;
   e.person = current_;
@@ -209,6 +244,7 @@ void ConsoleChat::print_help() {
   out_ << "   /as <person>        act as someone else (/who lists people)\n"
           "   /soc2 <command>     run a command as that person (/soc2 help lists them)\n"
           "   /press <n> [input]  press button [n]; quote inputs that contain spaces\n"
+          "   /track [#ch] <text> post <text> in a channel (auditor) and track it as a request\n"
           "   /quit               leave\n";
 }
 

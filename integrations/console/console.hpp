@@ -56,6 +56,7 @@ class ConsoleChat {
 
  private:
   void press(const std::string& args);
+  void track(const std::string& args);
   void run_event(InboundEvent e);
   void print_help();
 
@@ -66,6 +67,7 @@ class ConsoleChat {
   OutboxDispatcher dispatcher_;
   std::string current_;
   std::uint64_t event_counter_ = 0;
+  std::uint64_t track_counter_ = 0;
 };
 
 }  // namespace auditbot

@@ -208,5 +208,40 @@ TEST_F(RequestLogTest, ListFilters) {
   EXPECT_THAT(h.command("ava", "request list").text, Not(HasSubstr("@bob")));
 }
 
+TEST_F(RequestLogTest, AddWithoutArgumentsOpensAFormThatLogsOneRequest) {
+  const Reply form = h.command("lena", "request add");
+  ASSERT_FALSE(form.error) << form.text;
+  ASSERT_EQ(form.buttons.size(), 1u);
+  const Button& b = form.buttons[0];
+  EXPECT_EQ(b.action_id, "request.create");
+  ASSERT_EQ(b.inputs.size(), 4u);
+  EXPECT_EQ(b.inputs[0].name, "text");
+  EXPECT_FALSE(b.inputs[0].optional);
+  EXPECT_TRUE(b.inputs[1].optional);
+
+  const auto keys = h.redis_key_count();
+  const auto audit = h.audit_entries().size();
+  Reply r =
+      h.press("lena", "request.create", b.value, {{"text", "Firewall rules"}, {"control", "ZZ"}});
+  EXPECT_TRUE(r.error);
+  r = h.press("lena", "request.create", b.value, {{"text", "Firewall rules"}, {"due", "someday"}});
+  EXPECT_TRUE(r.error);
+  r = h.press("lena", "request.create", b.value, {{"control", "AC-01"}});
+  EXPECT_TRUE(r.error);
+  EXPECT_EQ(h.redis_key_count(), keys);
+  EXPECT_EQ(h.audit_entries().size(), audit);
+
+  r = h.press("lena", "request.create", b.value,
+              {{"text", "Quarterly access review for Q3"}, {"control", "AC-01"}, {"due", "+3bd"}});
+  ASSERT_FALSE(r.error) << r.text;
+  EXPECT_THAT(r.text, HasSubstr("Logged REQ-1, due 2026-12-04; routed to Bob Li (@bob)"));
+  EXPECT_EQ(h.item("REQ-1").at("references"), "AC-01");
+  // The same form pressed again logs nothing new.
+  r = h.press("lena", "request.create", b.value, {{"text", "Quarterly access review for Q3"}});
+  EXPECT_THAT(r.text, HasSubstr("already recorded"));
+  EXPECT_TRUE(h.item("REQ-2").empty());
+  EXPECT_TRUE(h.command("bob", "request add").error);
+}
+
 }  // namespace
 }  // namespace auditbot::test
