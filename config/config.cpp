@@ -351,6 +351,7 @@ constexpr EnvKey kEnvKeys[] = {
     {"http.body_limit", false, nullptr},
     {"http.header_limit", false, nullptr},
     {"http.read_timeout_seconds", false, nullptr},
+    {"outbox.reclaim_after_seconds", false, nullptr},
     {"slack.bot_token", false, "SLACK_BOT_TOKEN"},
     {"slack.signing_secret", false, "SLACK_SIGNING_SECRET"},
     {"slack.app_token", false, "SLACK_APP_TOKEN"},
@@ -633,6 +634,44 @@ std::string resolve_path(const Origin& origin, const std::string& path, const st
 
 // ---- the reader -------------------------------------------------------------------------
 
+// working_hours: (the organisation's, or a person's own starting from the organisation's).
+void read_hours(MapReader& r, WorkingHours& wh) {
+  std::string text;
+  if (r.str("start", text)) {
+    auto m = parse_hhmm(text, false);
+    if (!m) {
+      r.origin().fail(r.child("start"), r.take("start"),
+                      "'" + text + "' is not a time of day HH:MM");
+    }
+    wh.start_minute = *m;
+  }
+  if (r.str("end", text)) {
+    auto m = parse_hhmm(text, true);
+    if (!m) {
+      r.origin().fail(r.child("end"), r.take("end"), "'" + text + "' is not a time of day HH:MM");
+    }
+    wh.end_minute = *m;
+  }
+  if (wh.start_minute >= wh.end_minute) {
+    r.origin().fail(r.child("end"), r.take("end"), "must be later than working_hours.start");
+  }
+  std::vector<std::string> days;
+  if (r.str_list("days", days)) {
+    wh.days.clear();
+    for (const auto& d : days) {
+      auto wd = parse_weekday(d);
+      if (!wd) {
+        r.origin().fail(r.child("days"), r.take("days"),
+                        "unknown day '" + d + "' (expected mon, tue, wed, thu, fri, sat, sun)");
+      }
+      wh.days.insert(*wd);
+    }
+    if (wh.days.empty()) {
+      r.origin().fail(r.child("days"), r.take("days"), "needs at least one day");
+    }
+  }
+}
+
 void read_people(MapReader& root, Config& cfg) {
   const auto& origin = root.origin();
   auto list = root.take("people");
@@ -712,6 +751,13 @@ void read_people(MapReader& root, Config& cfg) {
     unique(slack_ids, "slack_id", p.slack_id, "slack_id");
     r.str("teams_id", p.teams_id);
     unique(teams_ids, "teams_id", p.teams_id, "teams_id");
+    if (auto hours = r.take("working_hours"); hours.IsDefined() && !hours.IsNull()) {
+      MapReader w(origin, hours, r.child("working_hours"));
+      WorkingHours own = cfg.working_hours;
+      read_hours(w, own);
+      w.finish();
+      p.working_hours = own;
+    }
     r.finish();
     cfg.people.push_back(std::move(p));
   }
@@ -850,6 +896,46 @@ void read_engine(const Origin& origin, MapReader& root, Config& cfg) {
                   r.take("escalate_leadership_after_business_days"),
                   "must be later than escalate_manager_after_business_days");
     }
+    // cadence: [{kind, severity, before_due_business_days, on_due, overdue_every_business_days,
+    //            escalate_manager_after_business_days, escalate_leadership_after_business_days}]
+    auto list = r.take("cadence");
+    if (list.IsDefined() && !list.IsNull()) {
+      if (!list.IsSequence()) {
+        origin.fail("reminders.cadence", list, "expected a list, got " + describe(list));
+      }
+      std::size_t i = 0;
+      for (const auto& entry : list) {
+        MapReader c(origin, entry, "reminders.cadence[" + std::to_string(i++) + "]");
+        CadenceRule rule;
+        c.str("kind", rule.kind);
+        c.str("severity", rule.severity);
+        rule.before_due = int_list(origin, c, "before_due_business_days", 1, 60);
+        std::string on_due;
+        if (c.str("on_due", on_due)) {
+          if (on_due != "true" && on_due != "false") {
+            origin.fail(c.child("on_due"), c.take("on_due"), "expected true or false");
+          }
+          rule.on_due = on_due == "true";
+        }
+        if (c.integer("overdue_every_business_days", n, 1, 30)) rule.overdue_every = int(n);
+        if (c.integer("escalate_manager_after_business_days", n, 1, 60)) {
+          rule.escalate_manager_after = int(n);
+        }
+        if (c.integer("escalate_leadership_after_business_days", n, 1, 120)) {
+          rule.escalate_leadership_after = int(n);
+        }
+        const int mgr =
+            rule.escalate_manager_after ? rule.escalate_manager_after : rc.escalate_manager_after;
+        const int lead = rule.escalate_leadership_after ? rule.escalate_leadership_after
+                                                        : rc.escalate_leadership_after;
+        if (lead <= mgr) {
+          origin.fail(c.child("escalate_leadership_after_business_days"), entry,
+                      "must be later than the manager step");
+        }
+        c.finish();
+        rc.cadence.push_back(std::move(rule));
+      }
+    }
   });
   root.map("reports", [&](MapReader& r) {
     if (r.str("audit_window_start", cfg.reports.audit_window_start) &&
@@ -960,6 +1046,12 @@ void read_config(MapReader& root, Config& cfg) {
     }
   });
 
+  root.map("outbox", [&](MapReader& r) {
+    if (r.integer("reclaim_after_seconds", n, 1, 86400)) {
+      cfg.outbox_reclaim_after = std::chrono::seconds(n);
+    }
+  });
+
   root.map("slack", [&](MapReader& r) {
     r.str("bot_token", cfg.slack_bot_token);
     r.str("signing_secret", cfg.slack_signing_secret);
@@ -1014,43 +1106,7 @@ void read_config(MapReader& root, Config& cfg) {
     }
   });
 
-  root.map("working_hours", [&](MapReader& r) {
-    std::string text;
-    if (r.str("start", text)) {
-      auto m = parse_hhmm(text, false);
-      if (!m) {
-        origin.fail("working_hours.start", r.take("start"),
-                    "'" + text + "' is not a time of day HH:MM");
-      }
-      cfg.working_hours.start_minute = *m;
-    }
-    if (r.str("end", text)) {
-      auto m = parse_hhmm(text, true);
-      if (!m) {
-        origin.fail("working_hours.end", r.take("end"),
-                    "'" + text + "' is not a time of day HH:MM");
-      }
-      cfg.working_hours.end_minute = *m;
-    }
-    if (cfg.working_hours.start_minute >= cfg.working_hours.end_minute) {
-      origin.fail("working_hours.end", r.take("end"), "must be later than working_hours.start");
-    }
-    std::vector<std::string> days;
-    if (r.str_list("days", days)) {
-      cfg.working_hours.days.clear();
-      for (const auto& d : days) {
-        auto wd = parse_weekday(d);
-        if (!wd) {
-          origin.fail("working_hours.days", r.take("days"),
-                      "unknown day '" + d + "' (expected mon, tue, wed, thu, fri, sat, sun)");
-        }
-        cfg.working_hours.days.insert(*wd);
-      }
-      if (cfg.working_hours.days.empty()) {
-        origin.fail("working_hours.days", r.take("days"), "needs at least one day");
-      }
-    }
-  });
+  root.map("working_hours", [&](MapReader& r) { read_hours(r, cfg.working_hours); });
 
   if (root.str_list("holidays", cfg.holidays)) {
     for (std::size_t i = 0; i < cfg.holidays.size(); ++i) {

@@ -16,6 +16,12 @@ enum class Role { admin, liaison, approver, auditor };
 std::string_view to_string(Role r);
 std::optional<Role> parse_role(std::string_view s);
 
+struct WorkingHours {
+  int start_minute = 9 * 60;  // minutes after local midnight
+  int end_minute = 17 * 60;
+  std::set<int> days{1, 2, 3, 4, 5};  // ISO weekday 1=Mon..7=Sun
+};
+
 struct PersonConfig {
   std::string id;     // short handle used in commands: @alice
   std::string name;   // display name
@@ -26,12 +32,20 @@ struct PersonConfig {
   std::vector<std::string> groups;
   std::string slack_id;  // optional: Slack user id (U...)
   std::string teams_id;  // optional: Teams AAD object id
+  // people[].working_hours: their own hours and business days; unset = the organisation's
+  std::optional<WorkingHours> working_hours;
 };
 
-struct WorkingHours {
-  int start_minute = 9 * 60;  // minutes after local midnight
-  int end_minute = 17 * 60;
-  std::set<int> days{1, 2, 3, 4, 5};  // ISO weekday 1=Mon..7=Sun
+// A cadence for items of one kind ("ask", "gap", ...; empty = any) and severity (empty =
+// any); reminders.cadence lists them, the first match wins. 0 = the reminders default.
+struct CadenceRule {
+  std::string kind;
+  std::string severity;
+  std::vector<int> before_due;  // business days before the due date; empty = default
+  bool on_due = true;           // a reminder on the due date itself
+  int overdue_every = 0;        // overdue nag every N business days
+  int escalate_manager_after = 0;
+  int escalate_leadership_after = 0;
 };
 
 // Reminder cadence and the escalation ladder (C8); counts are business days.
@@ -43,6 +57,7 @@ struct ReminderConfig {
   int snooze_business_days = 1;       // how long one snooze lasts
   int escalate_manager_after = 2;     // overdue this long: the owner's manager (or approvers)
   int escalate_leadership_after = 5;  // overdue this long: the leadership channel
+  std::vector<CadenceRule> cadence;   // per kind and severity, before the defaults above
 };
 
 // Self-posted reports (C7): readiness before the audit window, weekly digest.
@@ -115,6 +130,9 @@ struct Config {
   std::size_t http_body_limit = 1 << 20;
   std::size_t http_header_limit = 8 << 10;
   std::chrono::seconds http_read_timeout{10};
+
+  // outbox: a replica's unacknowledged entries go to another after this long idle
+  std::chrono::seconds outbox_reclaim_after{90};  // outbox.reclaim_after_seconds
 
   // slack
   std::string slack_bot_token;                           // SLACK_BOT_TOKEN (secret)

@@ -21,10 +21,6 @@ std::string field(const Hash& h, const std::string& k) {
   return it == h.end() ? std::string() : it->second;
 }
 
-bool is_critical(const Hash& h) {
-  return field(h, "severity") == "critical";
-}
-
 // The item's own primary action, so the reminder can be acted on in place.
 void add_item_buttons(Message& m, const std::string& id, const std::string& kind) {
   if (kind == "ask") {
@@ -48,34 +44,87 @@ std::string escalation_step_key(const std::string& id) {
 
 }  // namespace
 
+Reminders::Reminders(Services& s, JobQueue& jobs) : s_(s), jobs_(jobs) {
+  for (const Person& p : s_.people.all()) {
+    if (p.working_hours) {
+      own_calendars_.emplace(p.id, BusinessCalendar(*p.working_hours, s_.config.holidays));
+    }
+  }
+  const auto& rc = s_.config.reminders;
+  for (int b : rc.before_due)
+    horizon_ = std::max(horizon_, b);
+  for (const auto& rule : rc.cadence) {
+    for (int b : rule.before_due)
+      horizon_ = std::max(horizon_, b);
+  }
+}
+
+const BusinessCalendar& Reminders::calendar_for(const Person& p) const {
+  auto it = own_calendars_.find(p.id);
+  return it == own_calendars_.end() ? s_.calendar : it->second;
+}
+
+Reminders::Cadence Reminders::cadence_for(const std::string& kind,
+                                          const std::string& severity) const {
+  const auto& rc = s_.config.reminders;
+  Cadence c;
+  c.before_due = rc.before_due;
+  c.overdue_every = severity == "critical" ? rc.overdue_every_critical : rc.overdue_every;
+  c.manager_after = rc.escalate_manager_after;
+  c.leadership_after = rc.escalate_leadership_after;
+  for (const auto& rule : rc.cadence) {
+    if (!rule.kind.empty() && rule.kind != kind) continue;
+    if (!rule.severity.empty() && rule.severity != severity) continue;
+    if (!rule.before_due.empty()) c.before_due = rule.before_due;
+    c.on_due = rule.on_due;
+    if (rule.overdue_every > 0) c.overdue_every = rule.overdue_every;
+    if (rule.escalate_manager_after > 0) c.manager_after = rule.escalate_manager_after;
+    if (rule.escalate_leadership_after > 0) c.leadership_after = rule.escalate_leadership_after;
+    break;
+  }
+  return c;
+}
+
 TimePoint Reminders::work_start(const std::string& tz, Date d) const {
   return BusinessCalendar::local_time(d, s_.calendar.hours().start_minute, tz);
 }
-TimePoint Reminders::work_end(const std::string& tz, Date d) const {
-  return BusinessCalendar::local_time(d, s_.calendar.hours().end_minute, tz);
+TimePoint Reminders::work_start(const Person& p, Date d) const {
+  return BusinessCalendar::local_time(d, calendar_for(p).hours().start_minute,
+                                      s_.people.timezone_of(p));
+}
+TimePoint Reminders::work_end(const Person& p, Date d) const {
+  return BusinessCalendar::local_time(d, calendar_for(p).hours().end_minute,
+                                      s_.people.timezone_of(p));
 }
 
-bool Reminders::is_reminder_day(Date day, Date due, bool critical) const {
-  const auto& cal = s_.calendar;
-  const auto& rc = s_.config.reminders;
+bool Reminders::is_reminder_day(const BusinessCalendar& cal, Date day, Date due,
+                                const Cadence& c) const {
   if (!cal.is_business_day(day)) return false;
   if (std::chrono::sys_days(day) < std::chrono::sys_days(due)) {
     const int left = cal.business_days_between(day, due);
-    return std::find(rc.before_due.begin(), rc.before_due.end(), left) != rc.before_due.end();
+    return std::find(c.before_due.begin(), c.before_due.end(), left) != c.before_due.end();
   }
   // Business days overdue; a due date on a non-business day is "due" on the next one.
   const int late = cal.business_days_between(due, day) - (cal.is_business_day(due) ? 0 : 1);
-  if (late <= 0) return true;
-  const int every = critical ? rc.overdue_every_critical : rc.overdue_every;
-  return late % every == 0;
+  if (late <= 0) return c.on_due;
+  return late % std::max(c.overdue_every, 1) == 0;
+}
+
+bool Reminders::is_reminder_day(Date day, Date due, bool critical) const {
+  return is_reminder_day(s_.calendar, day, due, cadence_for("", critical ? "critical" : ""));
+}
+
+std::optional<Date> Reminders::next_reminder_day(const BusinessCalendar& cal, Date from, Date due,
+                                                 const Cadence& c) const {
+  for (int i = 0; i < 400; ++i) {
+    const Date d = cal.add_days(from, i);
+    if (is_reminder_day(cal, d, due, c)) return d;
+  }
+  return std::nullopt;
 }
 
 std::optional<Date> Reminders::next_reminder_day(Date from, Date due, bool critical) const {
-  for (int i = 0; i < 400; ++i) {
-    const Date d = s_.calendar.add_days(from, i);
-    if (is_reminder_day(d, due, critical)) return d;
-  }
-  return std::nullopt;
+  return next_reminder_day(s_.calendar, from, due, cadence_for("", critical ? "critical" : ""));
 }
 
 bool Reminders::is_open(const std::string& id) {
@@ -86,8 +135,7 @@ bool Reminders::is_open(const std::string& id) {
 }
 
 void Reminders::schedule_reminder(const Person& p, Date day, TimePoint now) {
-  const std::string& tz = s_.people.timezone_of(p);
-  const TimePoint at = std::max(now, work_start(tz, day));
+  const TimePoint at = std::max(now, work_start(p, day));
   jobs_.schedule("remind:" + p.id + ":" + format_date(day), at);
 }
 
@@ -113,23 +161,23 @@ void Reminders::plan(const Job& job, TimePoint now) {
   if (!h) return;
   const auto due = parse_date(field(*h, "due"));
   if (!due) return;
+  const Cadence cadence = cadence_for(field(*h, "kind"), field(*h, "severity"));
   // Everyone who must act on it: the owner, and a reviewer when there is one.
   for (const std::string& who : {field(*h, "owner"), field(*h, "reviewer")}) {
     const Person* p = s_.people.find(who);
     if (!p) continue;
-    const std::string& tz = s_.people.timezone_of(*p);
-    Date from = BusinessCalendar::local_date(now, tz);
-    if (now >= work_end(tz, from)) from = s_.calendar.add_days(from, 1);  // hours are over
+    const BusinessCalendar& cal = calendar_for(*p);
+    Date from = BusinessCalendar::local_date(now, s_.people.timezone_of(*p));
+    if (now >= work_end(*p, from)) from = cal.add_days(from, 1);  // their hours are over
     if (auto until = parse_date(field(*h, "snoozed_until:" + p->id))) {
       if (std::chrono::sys_days(*until) > std::chrono::sys_days(from)) from = *until;
     }
-    if (auto day = next_reminder_day(from, *due, is_critical(*h))) schedule_reminder(*p, *day, now);
+    if (auto day = next_reminder_day(cal, from, *due, cadence)) schedule_reminder(*p, *day, now);
   }
 
-  const auto& rc = s_.config.reminders;
   const int step = std::atoi(field(*h, "escalation_step").c_str());
   if (step < 2) {
-    const int after = step == 0 ? rc.escalate_manager_after : rc.escalate_leadership_after;
+    const int after = step == 0 ? cadence.manager_after : cadence.leadership_after;
     const Date on = s_.calendar.add_business_days(*due, after);
     jobs_.schedule(escalation_step_key(id), std::max(now, work_start(s_.config.org_timezone, on)),
                    /*keep_earlier=*/false);
@@ -141,25 +189,22 @@ void Reminders::remind(const Job& job, TimePoint now) {
   const auto colon = job.arg.rfind(':');
   const Person* p = s_.people.find(job.arg.substr(0, colon));
   if (!p) return;
-  const std::string& tz = s_.people.timezone_of(*p);
-  Date today = BusinessCalendar::local_date(now, tz);
+  const BusinessCalendar& cal = calendar_for(*p);
+  Date today = BusinessCalendar::local_date(now, s_.people.timezone_of(*p));
   // Never outside their working hours: a late or early pass moves to the next good moment.
-  if (!s_.calendar.is_business_day(today) || now >= work_end(tz, today)) {
-    Date next = s_.calendar.add_days(today, 1);
-    while (!s_.calendar.is_business_day(next))
-      next = s_.calendar.add_days(next, 1);
+  if (!cal.is_business_day(today) || now >= work_end(*p, today)) {
+    Date next = cal.add_days(today, 1);
+    while (!cal.is_business_day(next))
+      next = cal.add_days(next, 1);
     schedule_reminder(*p, next, now);
     return;
   }
-  if (now < work_start(tz, today)) {
+  if (now < work_start(*p, today)) {
     schedule_reminder(*p, today, now);
     return;
   }
 
-  int horizon = 0;
-  for (int b : s_.config.reminders.before_due)
-    horizon = std::max(horizon, b);
-  const Date last = s_.calendar.add_business_days(today, horizon);
+  const Date last = cal.add_business_days(today, horizon_);
   const auto ids = s_.store.zrange_by_score(s_.store.keys().person_items(p->id),
                                             -std::numeric_limits<double>::infinity(),
                                             items::due_score(last), 500);
@@ -181,7 +226,8 @@ void Reminders::remind(const Job& job, TimePoint now) {
     if (!due) continue;
     const auto snoozed = parse_date(field(h, "snoozed_until:" + p->id));
     if (snoozed && std::chrono::sys_days(*snoozed) > std::chrono::sys_days(today)) continue;
-    if (!is_reminder_day(today, *due, is_critical(h))) continue;
+    const Cadence cadence = cadence_for(field(h, "kind"), field(h, "severity"));
+    if (!is_reminder_day(cal, today, *due, cadence)) continue;
     listed.push_back(ids[i]);
     const auto days = (std::chrono::sys_days(*due) - std::chrono::sys_days(today)).count();
     std::string when = days > 0    ? "due " + field(h, "due")
@@ -191,7 +237,7 @@ void Reminders::remind(const Job& job, TimePoint now) {
     if (!field(h, "severity").empty()) line += " · " + field(h, "severity");
     m.text += (m.text.empty() ? "" : "\n") + line;
     add_item_buttons(m, ids[i], field(h, "kind"));
-    if (auto next = next_reminder_day(s_.calendar.add_days(today, 1), *due, is_critical(h))) {
+    if (auto next = next_reminder_day(cal, cal.add_days(today, 1), *due, cadence)) {
       next_days.emplace_back(ids[i], *next);
     }
   }
@@ -215,13 +261,13 @@ void Reminders::escalate(const Job& job, TimePoint now) {
   if (!h) return;
   const auto due = parse_date(field(*h, "due"));
   if (!due) return;
-  const auto& rc = s_.config.reminders;
+  const Cadence cadence = cadence_for(field(*h, "kind"), field(*h, "severity"));
   const std::string step_text = field(*h, "escalation_step");
   const int step = std::atoi(step_text.c_str());
   if (step >= 2) return;
   const Date today = BusinessCalendar::local_date(now, s_.config.org_timezone);
   const int late = s_.calendar.business_days_between(*due, today);
-  const int needed = step == 0 ? rc.escalate_manager_after : rc.escalate_leadership_after;
+  const int needed = step == 0 ? cadence.manager_after : cadence.leadership_after;
   if (late < needed) {  // the due date moved: wait for the new day
     const Date on = s_.calendar.add_business_days(*due, needed);
     jobs_.schedule(job.id, std::max(now, work_start(s_.config.org_timezone, on)), false);
@@ -261,7 +307,7 @@ void Reminders::escalate(const Job& job, TimePoint now) {
             {{"step", step + 1}, {"to", to}, {"overdue_business_days", late}});
   if (!s_.store.commit(txn).ok()) return;
   if (step == 0) {
-    const Date on = s_.calendar.add_business_days(*due, rc.escalate_leadership_after);
+    const Date on = s_.calendar.add_business_days(*due, cadence.leadership_after);
     jobs_.schedule(job.id, std::max(now, work_start(s_.config.org_timezone, on)), false);
   }
 }
@@ -286,7 +332,8 @@ Reply Reminders::snooze(ActionCall& call) {
                        ".");
   }
   const Date today = s_.today_for(call.actor);
-  const Date until = s_.calendar.add_business_days(today, s_.config.reminders.snooze_business_days);
+  const Date until =
+      calendar_for(call.actor).add_business_days(today, s_.config.reminders.snooze_business_days);
   Txn txn = s_.txn_for(call.event);
   txn.expect_field(s_.store.keys().item(id), count_field, count_text,
                    "That reminder was snoozed meanwhile.");

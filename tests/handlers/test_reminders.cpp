@@ -5,6 +5,7 @@
 
 #include "handlers/items.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/support/process.hpp"
 
 namespace auditbot {
 namespace {
@@ -201,6 +202,122 @@ TEST(Reminders, SnoozeNeedsAReasonIsCappedAndAudited) {
   // is the snooze end: reminders resume then.
   const auto bob = run(h, at("2026-12-01T15:00:00Z"), at("2026-12-02T23:00:00Z"), 60min, "bob");
   EXPECT_EQ(local_days(bob, "America/Los_Angeles"), (std::vector<std::string>{"2026-12-02"}));
+}
+
+// Kenji (Tokyo) works Tuesday to Saturday, 13:00-19:00: his reminders follow his own
+// business days and hours, not the organisation's Monday-Friday 09:00-17:00.
+TEST(Reminders, APersonsOwnWorkingHoursAndDaysOverrideTheOrganisations) {
+  Harness h([](Config& c) {
+    for (auto& p : c.people) {
+      if (p.id == "kenji") p.working_hours = WorkingHours{13 * 60, 19 * 60, {2, 3, 4, 5, 6}};
+    }
+  });
+  // Due Tuesday the 8th. Kenji's calendar: 3 business days before is Thursday the 3rd (Fri,
+  // Sat, Tue), 1 before is Saturday the 5th; the org's would be Thu 3rd and Monday the 7th.
+  put_item(h, "ASK-1", "ask", "kenji", "2026-12-08");
+  const auto kenji = run(h, at("2026-12-01T15:00:00Z"), at("2026-12-08T12:00:00Z"), 30min, "kenji");
+  EXPECT_EQ(local_days(kenji, "Asia/Tokyo"),
+            (std::vector<std::string>{"2026-12-03", "2026-12-05", "2026-12-08"}));
+  ASSERT_FALSE(kenji.empty());
+  EXPECT_EQ(kenji[0].when, at("2026-12-03T04:00:00Z"));  // 13:00 in Tokyo
+  for (const auto& s : kenji) {
+    const Date d = BusinessCalendar::local_date(s.when, "Asia/Tokyo");
+    EXPECT_GE(s.when, BusinessCalendar::local_time(d, 13 * 60, "Asia/Tokyo"));
+    EXPECT_LT(s.when, BusinessCalendar::local_time(d, 19 * 60, "Asia/Tokyo"));
+  }
+  // Bob, with the same kind of item, keeps the organisation's calendar.
+  put_item(h, "ASK-2", "ask", "bob", "2026-12-15");
+  const auto bob = run(h, at("2026-12-08T12:00:00Z"), at("2026-12-15T12:00:00Z"), 60min, "bob");
+  EXPECT_EQ(local_days(bob, "America/Los_Angeles"),
+            (std::vector<std::string>{"2026-12-10", "2026-12-14"}));
+  expect_in_working_hours(bob, "America/Los_Angeles");
+}
+
+// reminders.cadence: asks get one early reminder 5 business days ahead, none on the due date
+// and a nag every 3 business days; gaps keep the defaults.
+TEST(Reminders, CadencePerKindAndSeverityComesFromConfig) {
+  Harness h([](Config& c) {
+    CadenceRule ask;
+    ask.kind = "ask";
+    ask.before_due = {5};
+    ask.on_due = false;
+    ask.overdue_every = 3;
+    c.reminders.cadence.push_back(ask);
+    CadenceRule critical;
+    critical.kind = "gap";
+    critical.severity = "critical";
+    critical.escalate_manager_after = 1;
+    critical.escalate_leadership_after = 10;
+    c.reminders.cadence.push_back(critical);
+  });
+  put_item(h, "ASK-1", "ask", "bob", "2026-12-14");
+  put_item(h, "GAP-1", "gap", "kenji", "2026-12-14", "minor");
+  const auto bob = run(h, at("2026-12-01T15:00:00Z"), at("2026-12-18T23:00:00Z"), 60min, "bob");
+  // Default would be Wed 9th, Fri 11th, Mon 14th, Wed 16th, Fri 18th.
+  EXPECT_EQ(local_days(bob, "America/Los_Angeles"),
+            (std::vector<std::string>{"2026-12-07", "2026-12-17"}));
+  const auto kenji = h.sent_to("kenji");
+  // Minor gap, defaults: 3 and 1 before (Wed 9th, Fri 11th), due Mon 14th, then Wed 16th,
+  // Fri 18th (Tokyo dates; the run ends Sat 19th 08:00 in Tokyo).
+  EXPECT_EQ(kenji.size(), 5u);
+}
+
+TEST(Reminders, ACriticalGapsOwnLadderComesFromItsCadence) {
+  Harness h([](Config& c) {
+    CadenceRule critical;
+    critical.kind = "gap";
+    critical.severity = "critical";
+    critical.escalate_manager_after = 1;
+    critical.escalate_leadership_after = 2;
+    c.reminders.cadence.push_back(critical);
+  });
+  put_item(h, "GAP-1", "gap", "bob", "2026-12-02", "critical");
+  put_item(h, "GAP-2", "gap", "bob", "2026-12-02", "minor");  // defaults: 2 and 5 days
+  run(h, at("2026-12-01T15:00:00Z"), at("2026-12-04T23:00:00Z"), 60min, "bob");
+  std::vector<std::string> steps;
+  for (const auto& e : h.audit_entries()) {
+    if (e.action == "item.escalated") steps.push_back(e.item + ":" + e.ts.substr(0, 10));
+  }
+  EXPECT_EQ(steps,
+            (std::vector<std::string>{"GAP-1:2026-12-03", "GAP-1:2026-12-04", "GAP-2:2026-12-04"}));
+}
+
+TEST(ReminderConfig, PeopleHoursAndCadenceAreReadStrictly) {
+  const std::string dir = test::make_temp_dir("reminder-config");
+  const std::string path = dir + "/auditbot.yaml";
+  const auto none = [](const std::string&) { return std::optional<std::string>(); };
+  test::write_file(path, R"(working_hours: {start: "08:00", end: "16:00"}
+reminders:
+  cadence:
+    - {kind: gap, severity: critical, overdue_every_business_days: 1, on_due: false}
+people:
+  - id: kenji
+    timezone: Asia/Tokyo
+    working_hours: {start: "10:00", days: [tue, sat]}
+  - id: bob
+)");
+  const Config c = load_config(path, none);
+  ASSERT_EQ(c.people.size(), 2u);
+  ASSERT_TRUE(c.people[0].working_hours.has_value());
+  EXPECT_EQ(c.people[0].working_hours->start_minute, 10 * 60);
+  EXPECT_EQ(c.people[0].working_hours->end_minute, 16 * 60);  // the org's end
+  EXPECT_EQ(c.people[0].working_hours->days, (std::set<int>{2, 6}));
+  EXPECT_FALSE(c.people[1].working_hours.has_value());
+  ASSERT_EQ(c.reminders.cadence.size(), 1u);
+  EXPECT_EQ(c.reminders.cadence[0].kind, "gap");
+  EXPECT_EQ(c.reminders.cadence[0].overdue_every, 1);
+  EXPECT_FALSE(c.reminders.cadence[0].on_due);
+
+  test::write_file(path,
+                   "people:\n  - id: kenji\n    working_hours: {start: \"10:00\", lunch: 1}\n");
+  try {
+    load_config(path, none);
+    ADD_FAILURE() << "unknown key accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("working_hours.lunch"), std::string::npos) << e.what();
+  }
+  test::write_file(path, "reminders:\n  cadence:\n    - {kind: ask, on_due: maybe}\n");
+  EXPECT_THROW(load_config(path, none), ConfigError);
 }
 
 TEST(Reports, ReadinessPostsOnceEachAt60And30And14Days) {
