@@ -24,6 +24,55 @@ std::string SlackDeliverer::channel_for(const Recipient& to) {
   return channel;
 }
 
+namespace {
+
+// The Slack ts from which a message queued at Redis stream id `stream_id` could be on the
+// platform (a minute early, for clock skew); "" when the id is not a stream id.
+std::string oldest_for(const std::string& stream_id) {
+  const auto dash = stream_id.find('-');
+  if (dash == std::string::npos || dash == 0) return "";
+  try {
+    const long long ms = std::stoll(stream_id.substr(0, dash));
+    return std::to_string(std::max(0LL, ms / 1000 - 60)) + ".000000";
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> SlackDeliverer::find_delivered(const OutboxEntry& e) {
+  const std::string key = e.message.key.empty() ? "outbox:" + e.id : e.message.key;
+  if (auto ref = store_.hgetall(store_.keys().message_ref(key))) {
+    auto id = ref->find("outbox_id");
+    auto ts = ref->find("slack_ts");
+    if (id != ref->end() && id->second == e.id && ts != ref->end() && !ts->second.empty()) {
+      return ts->second;
+    }
+  }
+  const std::string channel = channel_for(e.message.to);
+  if (channel.empty()) return std::nullopt;  // deliver() reports it
+  json messages;
+  try {
+    messages = api_.conversations_history(channel, kHistoryLimit, oldest_for(e.stream_id));
+  } catch (const ApiError& ex) {
+    if (ex.error() == "ratelimited") throw;
+    // Cannot look (e.g. a missing history scope): sending beats never delivering.
+    log::warn("slack.find_delivered_failed", {{"id", e.id}, {"detail", ex.what()}});
+    return std::nullopt;
+  }
+  for (const auto& msg : messages) {
+    if (!msg.is_object() || !msg.contains("metadata")) continue;
+    const auto& md = msg["metadata"];
+    if (!md.is_object() || md.value("event_type", "") != "auditbot_outbox") continue;
+    const auto payload = md.value("event_payload", json::object());
+    if (payload.is_object() && payload.value("outbox_id", "") == e.id) {
+      return msg.value("ts", std::string("-"));
+    }
+  }
+  return std::nullopt;
+}
+
 DeliveryResult SlackDeliverer::deliver(const OutboxEntry& e) {
   DeliveryResult result;
   try {

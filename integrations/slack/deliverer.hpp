@@ -18,6 +18,12 @@ class SlackDeliverer final : public Deliverer {
       : api_(api), slack_people_(slack_people), people_(people), store_(store), config_(config) {}
 
   DeliveryResult deliver(const OutboxEntry& e) override;
+  // A recovered entry already on Slack: our message ref records its outbox id, or a recent
+  // message in the target channel carries it in metadata. Returns that message's ts.
+  std::optional<std::string> find_delivered(const OutboxEntry& e) override;
+
+  // How many of the channel's newest messages recovery looks through.
+  static constexpr int kHistoryLimit = 200;
 
  private:
   std::string channel_for(const Recipient& to);  // "" when it cannot be resolved

@@ -1,0 +1,144 @@
+// Exactly-once on Slack across a crash: an entry a dead replica already posted is found on
+// the fake Slack (HTTPS) by the outbox id in its message metadata and not posted again.
+#include <gtest/gtest.h>
+
+#include "integrations/redis/durable_outbox.hpp"
+#include "integrations/slack/deliverer.hpp"
+#include "tests/fakes/fake_slack.hpp"
+#include "tests/fakes/test_ca.hpp"
+#include "tests/support/harness.hpp"
+
+namespace auditbot::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+class SlackRecovery : public ::testing::Test {
+ protected:
+  SlackRecovery() {
+    http::ClientOptions o;
+    o.ca_file = TestCa::get().ca_file;
+    o.io_timeout = 3000ms;
+    client = std::make_unique<http::Client>(o);
+    slack::WebApiOptions wo;
+    wo.base_url = fake.api_url();
+    wo.token = "xoxb-test-token";
+    wo.channel_interval = 0ms;
+    api = std::make_unique<slack::WebApi>(*client, wo);
+    people = std::make_unique<slack::SlackPeople>(h.app().people(), h.app().store(), api.get());
+    deliverer = std::make_unique<slack::SlackDeliverer>(*api, *people, h.app().people(),
+                                                        h.app().store(), h.app().config());
+  }
+
+  std::string queue(const std::string& person, const std::string& key) {
+    Txn t;
+    Message m;
+    m.to = Recipient::person(person);
+    m.key = key;
+    m.text = "Please acknowledge SEC-01";
+    const std::string id = t.send(m);
+    EXPECT_TRUE(h.app().store().commit(t).ok());
+    return id;
+  }
+
+  // How many accepted chat.postMessage calls carried `outbox_id` in their metadata.
+  int posts_of(const std::string& outbox_id) const {
+    int n = 0;
+    for (const json& p : fake.posted()) {
+      if (p.contains("metadata") &&
+          p["metadata"]["event_payload"].value("outbox_id", "") == outbox_id) {
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  std::size_t history_calls() {
+    return fake.server().requests_to("/api/conversations.history").size();
+  }
+
+  Harness h;
+  FakeSlack fake;
+  std::unique_ptr<http::Client> client;
+  std::unique_ptr<slack::WebApi> api;
+  std::unique_ptr<slack::SlackPeople> people;
+  std::unique_ptr<slack::SlackDeliverer> deliverer;
+};
+
+// The dead replica posted, then died before writing anything (no ledger, no message ref):
+// the live replica reclaims the entry, finds it in the channel's history, and acks it.
+TEST_F(SlackRecovery, PostedBeforeTheCrashIsFoundByMetadataAndNotPostedAgain) {
+  Store& store = h.app().store();
+  RedisDurableOutbox dead(store, "dead", 0ms);
+  const std::string id = queue("bob", "campaign:SEC-01:bob");
+  const auto claimed = dead.claim(10, 0ms);
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_EQ(deliverer->deliver(claimed[0]).status, DeliveryResult::Status::delivered);
+  ASSERT_EQ(posts_of(id), 1);
+  // Crash between the platform accepting and any record of it on our side.
+  store.client().command({"DEL", store.keys().message_ref("campaign:SEC-01:bob")});
+
+  RedisDurableOutbox live(store, "live", 0ms);
+  DispatcherOptions opts;
+  opts.ledger = &live;
+  OutboxDispatcher(live, *deliverer, opts).drain();
+
+  EXPECT_EQ(posts_of(id), 1);  // not sent twice
+  EXPECT_EQ(live.pending(), 0u);
+  EXPECT_GE(history_calls(), 1u);
+  const auto ledger = live.find(id);
+  ASSERT_TRUE(ledger.has_value());
+  EXPECT_EQ(*ledger, fake.posted().front().value("ts", ""));
+  // The lookup asked Slack for metadata, bounded to recent messages.
+  const std::string body = fake.server().requests_to("/api/conversations.history").back().body;
+  EXPECT_NE(body.find("include_all_metadata=true"), std::string::npos);
+  EXPECT_NE(body.find("limit=200"), std::string::npos);
+  EXPECT_NE(body.find("channel=DBOB"), std::string::npos);
+}
+
+// Died after the message ref was written: found without asking Slack.
+TEST_F(SlackRecovery, PostedAndReferencedIsFoundFromTheMessageRef) {
+  Store& store = h.app().store();
+  RedisDurableOutbox dead(store, "dead", 0ms);
+  const std::string id = queue("kenji", "campaign:SEC-01:kenji");
+  const auto claimed = dead.claim(10, 0ms);
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_EQ(deliverer->deliver(claimed[0]).status, DeliveryResult::Status::delivered);
+
+  RedisDurableOutbox live(store, "live", 0ms);
+  DispatcherOptions opts;
+  opts.ledger = &live;
+  OutboxDispatcher(live, *deliverer, opts).drain();
+  EXPECT_EQ(posts_of(id), 1);
+  EXPECT_EQ(live.pending(), 0u);
+  EXPECT_EQ(history_calls(), 0u);
+}
+
+// Died after claiming but before posting: recovery finds nothing and delivers it once.
+// Another message to the same person with a different outbox id does not count as it.
+TEST_F(SlackRecovery, NeverPostedIsDeliveredOnceAfterRecovery) {
+  Store& store = h.app().store();
+  const std::string other = queue("bob", "campaign:SEC-02:bob");
+  {
+    RedisDurableOutbox first(store, "first", 0ms);
+    DispatcherOptions opts;
+    opts.ledger = &first;
+    ASSERT_EQ(OutboxDispatcher(first, *deliverer, opts).drain(), 1u);
+  }
+  RedisDurableOutbox dead(store, "dead", 0ms);
+  const std::string id = queue("bob", "campaign:SEC-01:bob");
+  ASSERT_EQ(dead.claim(10, 0ms).size(), 1u);  // and then it died
+
+  RedisDurableOutbox live(store, "live", 0ms);
+  DispatcherOptions opts;
+  opts.ledger = &live;
+  EXPECT_EQ(OutboxDispatcher(live, *deliverer, opts).drain(), 1u);
+  EXPECT_EQ(posts_of(id), 1);
+  EXPECT_EQ(posts_of(other), 1);
+  EXPECT_GE(history_calls(), 1u);  // it did look before sending
+  EXPECT_EQ(live.pending(), 0u);
+}
+
+}  // namespace
+}  // namespace auditbot::test
