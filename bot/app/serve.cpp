@@ -111,7 +111,8 @@ int run_serve(const Config& config) {
   std::unique_ptr<RedisDurableOutbox> outbox;
   std::thread outbox_thread;
   if (deliverer) {
-    outbox = std::make_unique<RedisDurableOutbox>(app.store(), replica_name());
+    outbox = std::make_unique<RedisDurableOutbox>(app.store(), replica_name(),
+                                                  config.outbox_reclaim_after);
     DispatcherOptions dispatch;
     dispatch.ledger = outbox.get();
     // The dispatcher survives Redis outages itself (logs, pauses, claims again).
