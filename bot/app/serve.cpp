@@ -128,8 +128,8 @@ int run_serve(const Config& config) {
                      [&] { app.run_scheduler_pass(clock.now()); });
 
   server.wait_for_signal();
-  scheduler.stop();
   if (slack_app) slack_app->stop_socket_mode();
+  scheduler.stop();
   stop_outbox.store(true);
   if (outbox_thread.joinable()) outbox_thread.join();
   log::info("serve.stopped");
