@@ -138,12 +138,14 @@ void to_json(json& j, const Recipient& v) {
   j = json::object();
   j["kind"] = to_string(v.kind);
   put(j, "id", v.id);
+  put(j, "thread", v.thread);
 }
 
 void from_json(const json& j, Recipient& v) {
   v = Recipient{};
   if (auto it = j.find("kind"); it != j.end()) v.kind = recipient_kind(it->get<std::string>());
   v.id = required(j, "id", "recipient");
+  get(j, "thread", v.thread);  // absent in entries queued before threads existed
 }
 
 void to_json(json& j, const Message& v) {

@@ -39,9 +39,14 @@ struct Recipient {
   enum class Kind { person, channel };
   Kind kind = Kind::person;
   std::string id;  // person id, or logical channel name from config ("compliance")
+  // The platform id of the thread's root message in that channel (Slack ts, Teams activity
+  // id, console message id): the message is a reply in that thread. Empty = top level.
+  std::string thread;
 
-  static Recipient person(std::string id) { return {Kind::person, std::move(id)}; }
-  static Recipient channel(std::string name) { return {Kind::channel, std::move(name)}; }
+  static Recipient person(std::string id) { return {Kind::person, std::move(id), {}}; }
+  static Recipient channel(std::string name, std::string thread = {}) {
+    return {Kind::channel, std::move(name), std::move(thread)};
+  }
   bool operator==(const Recipient&) const = default;
 };
 

@@ -214,7 +214,8 @@ void RequestLog::register_with(Router& router) {
         }
         const std::string where =
             m.channel + "/" + (m.message_id.empty() ? m.thread : m.message_id);
-        return track(e, actor, m.text, m.author, where);
+        // Slack threads are one level deep: a reply's statuses go under its parent.
+        return track(e, actor, m.text, m.author, where, m.thread.empty() ? m.message_id : m.thread);
       }});
   router.add(ActionSpec{"request.create", [this](ActionCall& c) { return add_from_form(c); }});
   for (const char* verb : {"start", "submit", "send", "return", "assign"}) {
@@ -243,6 +244,7 @@ std::optional<AuditorRequest> RequestLog::load(std::string_view id) const {
   r.created_at = m["created_at"];
   r.source = m["source"];
   r.thread = m["thread"];
+  r.reply_thread = m["reply_thread"];
   r.link = m["link"];
   r.note = m["note"];
   r.submitted_by = m["submitted_by"];
@@ -274,6 +276,7 @@ void RequestLog::write(Txn& txn, const AuditorRequest& r) const {
                                         {"created_at", r.created_at},
                                         {"source", r.source},
                                         {"thread", r.thread},
+                                        {"reply_thread", r.reply_thread},
                                         {"link", r.link},
                                         {"note", r.note},
                                         {"submitted_by", r.submitted_by},
@@ -313,11 +316,18 @@ void RequestLog::route(AuditorRequest& r) const {
 Message RequestLog::auditor_update(const AuditorRequest& r) const {
   // Only the id, the auditor's own reference and the status: never owners or notes.
   Message m;
-  m.to = Recipient::channel("auditor");
-  m.key = "req:" + r.id + ":auditor";
   m.title = r.id + (r.external_id.empty() ? "" : " (" + r.external_id + ")") + ": " +
             auditor_status(r.status);
-  m.text = r.text.substr(0, 300);
+  if (r.reply_thread.empty()) {
+    // One card per request at the channel's top level, updated in place.
+    m.to = Recipient::channel("auditor");
+    m.key = "req:" + r.id + ":auditor";
+    m.text = r.text.substr(0, 300);
+  } else {
+    // A fresh reply per status under the auditor's own message, which already says what
+    // was asked; a reply notifies the thread where an edit would not.
+    m.to = Recipient::channel("auditor", r.reply_thread);
+  }
   if (r.status == "sent" && !r.link.empty()) m.fields.push_back({"Evidence", r.link});
   return m;
 }
@@ -561,7 +571,8 @@ Reply RequestLog::create_request(Txn& txn, const Person& actor, const std::strin
 }
 
 Reply RequestLog::track(const InboundEvent& e, const Person& actor, const std::string& text,
-                        const std::string& author, const std::string& thread) {
+                        const std::string& author, const std::string& thread,
+                        const std::string& reply_thread) {
   require_role(actor, {Role::liaison, Role::admin, Role::auditor}, "track auditor messages");
   AuditorRequest r;
   r.text = trim(text);
@@ -578,6 +589,7 @@ Reply RequestLog::track(const InboundEvent& e, const Person& actor, const std::s
   r.created_at = format_iso8601(s_.clock.now());
   r.source = "tracked";
   r.thread = thread;
+  r.reply_thread = reply_thread;
   route(r);
   r.id = "REQ-" + std::to_string(s_.store.next_number("req"));
   Txn txn = s_.txn_for(e);

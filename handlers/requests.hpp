@@ -31,8 +31,11 @@ struct AuditorRequest {
   std::string created_at;
   std::string source;  // command | csv | tracked
   std::string thread;  // the auditor's message or thread, when tracked
-  std::string link;    // latest evidence submitted
-  std::string note;    // owner's note to the liaison (internal)
+  // Where status updates are posted as replies: the tracked message's thread root (its own
+  // platform id, or its parent's when it was itself a reply). "" = the channel's top level.
+  std::string reply_thread;
+  std::string link;  // latest evidence submitted
+  std::string note;  // owner's note to the liaison (internal)
   std::string submitted_by;
   int submissions = 0;
 };
@@ -54,9 +57,11 @@ class RequestLog {
                                       const RequestColumnMap& columns = {});
   // The whole log with each item's submission history.
   std::string export_csv() const;
-  // A message in the auditor channel someone asked to track (emoji or shortcut).
+  // A message in the auditor channel someone asked to track (emoji or shortcut). `thread`
+  // identifies the message (dedup); `reply_thread` is the root its status replies go under.
   Reply track(const InboundEvent& e, const Person& actor, const std::string& text,
-              const std::string& author, const std::string& thread);
+              const std::string& author, const std::string& thread,
+              const std::string& reply_thread = "");
 
  private:
   Reply request(CommandCall& call);

@@ -12,7 +12,9 @@ namespace auditbot {
 namespace {
 
 std::string who(const Directory& people, const Recipient& to) {
-  if (to.kind == Recipient::Kind::channel) return "#" + to.id;
+  if (to.kind == Recipient::Kind::channel) {
+    return "#" + to.id + (to.thread.empty() ? "" : " (reply in thread " + to.thread + ")");
+  }
   const Person* p = people.find(to.id);
   return "DM to " + to.id + (p && !p->name.empty() ? " (" + p->name + ")" : "");
 }

@@ -52,9 +52,14 @@ std::optional<std::string> SlackDeliverer::find_delivered(const OutboxEntry& e) 
   }
   const std::string channel = channel_for(e.message.to);
   if (channel.empty()) return std::nullopt;  // deliver() reports it
+  const std::string& root = e.message.to.thread;
   json messages;
   try {
-    messages = api_.conversations_history(channel, kHistoryLimit, oldest_for(e.stream_id));
+    // Thread replies are not in the channel history: read the thread itself.
+    messages =
+        root.empty()
+            ? api_.conversations_history(channel, kHistoryLimit, oldest_for(e.stream_id))
+            : api_.conversations_replies(channel, root, kHistoryLimit, oldest_for(e.stream_id));
   } catch (const ApiError& ex) {
     if (ex.error() == "ratelimited") throw;
     // Cannot look (e.g. a missing history scope): sending beats never delivering.
@@ -92,6 +97,7 @@ DeliveryResult SlackDeliverer::deliver(const OutboxEntry& e) {
       if (auto it = ref->find("slack_ts"); it != ref->end()) ts = it->second;
       if (auto it = ref->find("slack_channel"); it != ref->end()) ref_channel = it->second;
     }
+    const std::string& root = m.to.thread;
     json args = {{"channel", channel}, {"text", rendered.text}, {"blocks", rendered.pages.front()}};
     if (!ts.empty() && ref_channel == channel) {
       args["ts"] = ts;
@@ -99,10 +105,12 @@ DeliveryResult SlackDeliverer::deliver(const OutboxEntry& e) {
     } else {
       args["metadata"] = {{"event_type", "auditbot_outbox"},
                           {"event_payload", {{"outbox_id", e.id}}}};
+      if (!root.empty()) args["thread_ts"] = root;
       ts = api_.post_message(args).value("ts", "");
       for (std::size_t i = 1; i < rendered.pages.size(); ++i) {
+        // Slack threads are one level deep: a reply's later pages join the same thread.
         api_.post_message({{"channel", channel},
-                           {"thread_ts", ts},
+                           {"thread_ts", root.empty() ? ts : root},
                            {"text", rendered.text},
                            {"blocks", rendered.pages[i]}});
       }

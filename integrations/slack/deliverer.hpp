@@ -1,6 +1,5 @@
-// The Slack outbox deliverer: resolves the neutral Recipient to a channel (a person's DM
-// via conversations.open, a logical channel via config), posts or updates the message,
-// and remembers its ts under Keys::message_ref(key) so later versions become chat.update.
+// The Slack outbox deliverer: resolves a Recipient to a channel (a DM via conversations.open,
+// a config channel, its thread when named) and posts, or chat.updates a keyed message's ts.
 #pragma once
 
 #include "bot/outbox.hpp"
@@ -19,10 +18,11 @@ class SlackDeliverer final : public Deliverer {
 
   DeliveryResult deliver(const OutboxEntry& e) override;
   // A recovered entry already on Slack: our message ref records its outbox id, or a recent
-  // message in the target channel carries it in metadata. Returns that message's ts.
+  // message in the target channel (or, for a reply, in its thread) carries it in metadata.
+  // Returns that message's ts.
   std::optional<std::string> find_delivered(const OutboxEntry& e) override;
 
-  // How many of the channel's newest messages recovery looks through.
+  // How many of the channel's (or thread's) recent messages recovery looks through.
   static constexpr int kHistoryLimit = 200;
 
  private:

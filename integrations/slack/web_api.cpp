@@ -212,6 +212,16 @@ nlohmann::json WebApi::conversations_history(const std::string& channel, int lim
   return call_form("conversations.history", args).value("messages", nlohmann::json::array());
 }
 
+nlohmann::json WebApi::conversations_replies(const std::string& channel, const std::string& root_ts,
+                                             int limit, const std::string& oldest) {
+  std::vector<std::pair<std::string, std::string>> args{{"channel", channel},
+                                                        {"ts", root_ts},
+                                                        {"limit", std::to_string(limit)},
+                                                        {"include_all_metadata", "true"}};
+  if (!oldest.empty()) args.emplace_back("oldest", oldest);
+  return call_form("conversations.replies", args).value("messages", nlohmann::json::array());
+}
+
 void WebApi::respond(const std::string& response_url, const nlohmann::json& body) {
   http::Request req;
   req.method = bhttp::verb::post;

@@ -85,6 +85,10 @@ class WebApi {
   // the "messages" array.
   nlohmann::json conversations_history(const std::string& channel, int limit,
                                        const std::string& oldest = "");
+  // conversations.replies: the thread under `root_ts` (its root first, then replies oldest
+  // first), at most `limit` messages no older than `oldest`, with metadata: the "messages".
+  nlohmann::json conversations_replies(const std::string& channel, const std::string& root_ts,
+                                       int limit, const std::string& oldest = "");
   // POSTs a message body to an interaction's response_url (same retries, no token).
   void respond(const std::string& response_url, const nlohmann::json& body);
 

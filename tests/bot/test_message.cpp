@@ -95,6 +95,20 @@ TEST(MessageJson, MissingOptionalFieldsTakeDefaults) {
   EXPECT_TRUE(m.key.empty());
 }
 
+TEST(MessageJson, ThreadRootRoundTripsAndOldEntriesAreTopLevel) {
+  Message m;
+  m.to = Recipient::channel("auditor", "1700000000.000100");
+  m.title = "REQ-4: in progress";
+  const json j = m;
+  EXPECT_EQ(j["to"]["thread"], "1700000000.000100");
+  EXPECT_EQ(json::parse(j.dump()).get<Message>(), m);
+  EXPECT_NE(m.to, Recipient::channel("auditor"));  // a reply is not a top-level post
+  // Queued before threads existed: no "thread" key, so a top-level post.
+  const auto old = json::parse(R"({"to":{"kind":"channel","id":"auditor"},"title":"x"})");
+  EXPECT_EQ(old.get<Message>().to, Recipient::channel("auditor"));
+  EXPECT_FALSE(json(Recipient::channel("auditor")).contains("thread"));
+}
+
 TEST(MessageJson, NonsenseIsRefusedRatherThanGuessed) {
   EXPECT_ANY_THROW(json::parse(R"({"text":"no recipient"})").get<Message>());
   EXPECT_ANY_THROW(json::parse(R"({"to":{"kind":"person"}})").get<Message>());

@@ -1,6 +1,7 @@
 // The fake Slack's answers.
 #include "tests/fakes/fake_slack.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 
@@ -121,26 +122,43 @@ struct FakeSlack::State {
       }
       return res;
     }
-    if (r.path == "/api/conversations.history") {
+    if (r.path == "/api/conversations.history" || r.path == "/api/conversations.replies") {
       if (r.header("authorization").rfind("Bearer ", 0) != 0) {
         return FakeResponse::json(R"({"ok":false,"error":"not_authed"})");
       }
-      auto args = parse_form(r.body);
-      const std::string channel = args["channel"];
-      const std::size_t limit = args["limit"].empty() ? 100 : std::stoul(args["limit"]);
-      const bool metadata = args["include_all_metadata"] == "true";
-      json messages = json::array();
-      std::lock_guard lock(mu);
-      for (auto it = posted.rbegin(); it != posted.rend() && messages.size() < limit; ++it) {
-        if (it->value("channel", "") != channel) continue;
-        json m = {
-            {"type", "message"}, {"ts", it->value("ts", "")}, {"text", it->value("text", "")}};
-        if (metadata && it->contains("metadata")) m["metadata"] = (*it)["metadata"];
-        messages.push_back(std::move(m));
-      }
-      return FakeResponse::json(json{{"ok", true}, {"messages", messages}}.dump());
+      return read(r.path == "/api/conversations.replies", parse_form(r.body));
     }
     return answer(r);
+  }
+
+  // conversations.history (newest first, top-level messages only, as Slack leaves thread
+  // replies out) or conversations.replies (the thread under `ts`, oldest first). The fake's
+  // ts count up from 1000, so `oldest` (a real time) is not applied.
+  FakeResponse read(bool replies, std::map<std::string, std::string> args) {
+    const std::string channel = args["channel"];
+    const std::string root = args["ts"];
+    if (replies && root.empty()) return FakeResponse::json(R"({"ok":false,"error":"invalid_ts"})");
+    const std::size_t limit = args["limit"].empty() ? 100 : std::stoul(args["limit"]);
+    const bool metadata = args["include_all_metadata"] == "true";
+    std::lock_guard lock(mu);
+    std::vector<const json*> picked;
+    for (const auto& p : posted) {
+      if (p.value("channel", "") != channel) continue;
+      const std::string thread = p.value("thread_ts", "");
+      if (replies ? thread == root || p.value("ts", "") == root : thread.empty()) {
+        picked.push_back(&p);
+      }
+    }
+    if (!replies) std::reverse(picked.begin(), picked.end());
+    json messages = json::array();
+    for (const json* p : picked) {
+      if (messages.size() == limit) break;
+      json m = {{"type", "message"}, {"ts", p->value("ts", "")}, {"text", p->value("text", "")}};
+      if (p->contains("thread_ts")) m["thread_ts"] = (*p)["thread_ts"];
+      if (metadata && p->contains("metadata")) m["metadata"] = (*p)["metadata"];
+      messages.push_back(std::move(m));
+    }
+    return FakeResponse::json(json{{"ok", true}, {"messages", messages}}.dump());
   }
 };
 

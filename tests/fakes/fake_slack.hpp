@@ -33,7 +33,7 @@ class FakeSlack {
   // The `n`-th accepted chat.postMessage (1-based) is kept, but answered only after `delay`.
   void delay_accepted_post(std::size_t n, std::chrono::milliseconds delay);
   // Accepted chat.postMessage bodies (with the "ts" given), oldest first; conversations.history
-  // answers from these.
+  // (top-level ones) and conversations.replies (one thread's) answer from these.
   std::vector<nlohmann::json> posted() const;
   std::size_t posted_count() const;
 

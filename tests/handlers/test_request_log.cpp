@@ -195,6 +195,60 @@ TEST_F(RequestLogTest, FullFlowAuditorSeesOnlyStatuses) {
   EXPECT_THAT(exported, HasSubstr("follow_up by ava"));
 }
 
+// A tracked reply in the auditor's thread: every status goes back into that thread (under
+// its parent, as Slack threads are one level deep), one reply per status, nothing else.
+TEST_F(RequestLogTest, TrackedMessageGetsItsStatusesAsRepliesInItsThread) {
+  InboundEvent ev;
+  ev.person = "lena";
+  ev.platform = Platform::slack;
+  ev.body = TrackMessage{"Also the AC-01 quarterly review, please", "ava", "C-AUDIT",
+                         "1700000000.000200", "1700000000.000100"};
+  ASSERT_EQ(h.app().router().handle(ev).text, "Tracking this message as REQ-1.");
+  h.deliver();
+  // The request remembers both the tracked message (dedup) and the thread root.
+  EXPECT_EQ(h.item("REQ-1").at("thread"), "C-AUDIT/1700000000.000200");
+  EXPECT_EQ(h.item("REQ-1").at("reply_thread"), "1700000000.000100");
+  EXPECT_EQ(h.item("REQ-1").at("owner"), "bob");
+
+  ASSERT_FALSE(h.command("bob", "request REQ-1 start").error);
+  h.command("bob", "request REQ-1 note \"Bob Li pulled it from Okta, INTERNAL-NOTE\"");
+  Reply r = h.press_latest("bob", "request.submit",
+                           {{"link", "https://drive.example/ac-q3.pdf"}, {"note", "NOTE-2"}});
+  ASSERT_FALSE(r.error) << r.text;
+  r = h.press_latest("lena", "request.send");
+  ASSERT_FALSE(r.error) << r.text;
+
+  const auto sent = h.sent_to("auditor");
+  ASSERT_EQ(sent.size(), 3u);
+  const std::vector<std::string> titles{"REQ-1: received", "REQ-1: in progress",
+                                        "REQ-1: evidence sent"};
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    const Message& m = sent[i];
+    EXPECT_EQ(m.to, Recipient::channel("auditor", "1700000000.000100")) << i;
+    EXPECT_TRUE(m.key.empty()) << "a fresh reply, not an edit: " << i;
+    EXPECT_EQ(m.title, titles[i]);
+    EXPECT_TRUE(m.text.empty()) << m.text;
+    EXPECT_TRUE(m.context.empty()) << m.context;
+    EXPECT_TRUE(m.buttons.empty());
+  }
+  ASSERT_EQ(sent[2].fields.size(), 1u);
+  EXPECT_EQ(sent[2].fields[0].value, "https://drive.example/ac-q3.pdf");
+  const std::string seen = auditor_channel();
+  for (const char* secret : {"bob", "Bob", "INTERNAL-NOTE", "NOTE-2", "Okta", "lena"}) {
+    EXPECT_THAT(seen, Not(HasSubstr(secret))) << secret;
+  }
+
+  // A message that is itself a thread root: its statuses go under it.
+  ev.body = TrackMessage{"Change tickets for CM-01", "ava", "C-AUDIT", "1700000000.000300", ""};
+  ASSERT_EQ(h.app().router().handle(ev).text, "Tracking this message as REQ-2.");
+  h.deliver();
+  EXPECT_EQ(h.sent_to("auditor").back().to, Recipient::channel("auditor", "1700000000.000300"));
+  // Requests that were not tracked keep one card at the channel's top level.
+  h.command("lena", "request add \"CM-01 sample\" due 2026-12-20");
+  EXPECT_EQ(h.sent_to("auditor").back().to, Recipient::channel("auditor"));
+  EXPECT_EQ(h.sent_to("auditor").back().key, "req:REQ-3:auditor");
+}
+
 TEST_F(RequestLogTest, ListFilters) {
   h.command("lena", "request add \"AC-01 review\" due 2026-12-02");
   h.command("lena", "request add \"CM-01 sample\" due 2026-12-20");

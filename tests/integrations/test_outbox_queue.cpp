@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "integrations/redis/durable_outbox.hpp"
 #include "integrations/redis/outbox_queue.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -170,6 +171,36 @@ TEST_F(OutboxQueueTest, AnEntryLeftForRetryComesBackToItsConsumer) {
   std::this_thread::sleep_for(120ms);
   EXPECT_TRUE(queue.claim(10, 0ms).empty());
   EXPECT_EQ(queue.pending(), 0u);
+}
+
+// A reply in a channel thread keeps its thread root through the stream (both consumers);
+// an entry written before threads existed still loads, as a top-level post.
+TEST_F(OutboxQueueTest, ThreadRootSurvivesTheStreamAndOldEntriesStillLoad) {
+  Message reply;
+  reply.to = Recipient::channel("auditor", "1700000000.000100");
+  reply.title = "REQ-7: in progress";
+  Txn t;
+  const std::string id = t.send(reply);
+  ASSERT_TRUE(store.commit(t).ok());
+  client.command({"XADD", store.keys().outbox_stream(), "*", "id", "ob-old", "message",
+                  R"({"to":{"kind":"channel","id":"auditor"},"title":"REQ-1: received"})"});
+
+  RedisOutboxQueue queue(store, "replica-1", 1h);
+  const auto got = queue.claim(10, 0ms);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].id, id);
+  EXPECT_EQ(got[0].message, reply);
+  EXPECT_EQ(got[0].message.to.thread, "1700000000.000100");
+  EXPECT_EQ(got[1].id, "ob-old");
+  EXPECT_EQ(got[1].message.to, Recipient::channel("auditor"));
+
+  // The crash-safe consumer reads the same entries the same way.
+  RedisDurableOutbox durable(store, "replica-2", 0ms);
+  const auto reclaimed = durable.claim(10, 0ms);
+  ASSERT_EQ(reclaimed.size(), 2u);
+  for (const auto& e : reclaimed) {
+    EXPECT_EQ(e.message, e.id == id ? reply : got[1].message) << e.id;
+  }
 }
 
 // Acknowledged entries leave the stream, so it does not grow with every message ever sent.

@@ -140,5 +140,46 @@ TEST_F(SlackRecovery, NeverPostedIsDeliveredOnceAfterRecovery) {
   EXPECT_EQ(live.pending(), 0u);
 }
 
+// A status reply in the auditor's thread, posted before the crash: Slack leaves thread
+// replies out of the channel history, so recovery reads the thread and still finds it.
+TEST_F(SlackRecovery, ThreadReplyPostedBeforeTheCrashIsFoundInItsThread) {
+  Store& store = h.app().store();
+  Txn t;
+  Message m;
+  m.to = Recipient::channel("auditor", "1700000000.000100");
+  m.title = "REQ-1: in progress";
+  const std::string id = t.send(m);
+  ASSERT_TRUE(store.commit(t).ok());
+
+  RedisDurableOutbox dead(store, "dead", 0ms);
+  const auto claimed = dead.claim(10, 0ms);
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_EQ(deliverer->deliver(claimed[0]).status, DeliveryResult::Status::delivered);
+  ASSERT_EQ(posts_of(id), 1);
+  EXPECT_EQ(fake.posted().back().value("thread_ts", ""), "1700000000.000100");
+  store.client().command({"DEL", store.keys().message_ref("outbox:" + id)});
+  // Not in the channel's history, as on Slack.
+  for (const json& msg : api->conversations_history("C-AUDIT", 200)) {
+    EXPECT_FALSE(msg.contains("metadata") &&
+                 msg["metadata"]["event_payload"].value("outbox_id", "") == id);
+  }
+
+  RedisDurableOutbox live(store, "live", 0ms);
+  DispatcherOptions opts;
+  opts.ledger = &live;
+  OutboxDispatcher(live, *deliverer, opts).drain();
+
+  EXPECT_EQ(posts_of(id), 1);  // not sent twice
+  EXPECT_EQ(live.pending(), 0u);
+  const auto ledger = live.find(id);
+  ASSERT_TRUE(ledger.has_value());
+  EXPECT_EQ(*ledger, fake.posted().back().value("ts", ""));
+  const auto reads = fake.server().requests_to("/api/conversations.replies");
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_NE(reads[0].body.find("channel=C-AUDIT"), std::string::npos);
+  EXPECT_NE(reads[0].body.find("ts=1700000000.000100"), std::string::npos);
+  EXPECT_NE(reads[0].body.find("include_all_metadata=true"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace auditbot::test

@@ -30,6 +30,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -195,6 +196,14 @@ TEST_F(ProgramScript, TrackedAuditorMessageIsRoutedSubmittedSentAndCoverageIsFil
   EXPECT_THAT(auditor, HasSubstr("*REQ-21: in progress*"));
   EXPECT_THAT(auditor, HasSubstr("*REQ-21: evidence sent*"));
   EXPECT_THAT(auditor, HasSubstr("Evidence: https://drive.example/ar-2026-q3.pdf"));
+  // Each status of the tracked message is a reply in its thread; the import summary is not.
+  for (const char* status : {"received", "in progress", "evidence sent"}) {
+    EXPECT_THAT(auditor, ContainsRegex(">> #auditor \\(reply in thread console-[0-9]+-1\\)\n"
+                                       "   \\*REQ-21: " +
+                                       std::string(status) + "\\*"))
+        << status;
+  }
+  EXPECT_THAT(auditor, HasSubstr(">> #auditor\n   *Received 20 requests*"));
   for (const char* internal : {"Bob", "bob", "Kenji", "kenji", "Lena", "lena", "Okta",
                                "late removals", "two removals were late", "Owner", "Note"}) {
     EXPECT_THAT(auditor, Not(HasSubstr(internal))) << auditor;

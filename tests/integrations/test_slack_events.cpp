@@ -15,6 +15,8 @@
 #include <mutex>
 
 #include "bot/http_server.hpp"
+#include "integrations/redis/outbox_queue.hpp"
+#include "integrations/slack/deliverer.hpp"
 #include "integrations/slack/events.hpp"
 #include "integrations/slack/signature.hpp"
 #include "tests/fakes/fake_slack.hpp"
@@ -27,6 +29,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 namespace bhttp = boost::beast::http;
 
 constexpr const char* kSecret = "test-signing-secret";
@@ -223,6 +226,75 @@ TEST_F(SlackEventsTest, MessageShortcutTracksTheMessage) {
   p["trigger_id"] = "TS2";
   interact(p);
   EXPECT_TRUE(h.item("REQ-2").empty());
+}
+
+// Statuses of tracked messages reach Slack as replies in the auditor's thread: under the
+// parent when the tracked message was itself a reply, under the message itself otherwise.
+TEST_F(SlackEventsTest, StatusUpdatesOfATrackedMessageArePostedInItsThread) {
+  interact({{"type", "message_action"},
+            {"callback_id", "track_audit_request"},
+            {"trigger_id", "TT1"},
+            {"response_url", fake.response_url("t1")},
+            {"user", {{"id", "ULENA"}}},
+            {"channel", {{"id", "C-AUDIT"}}},
+            {"message",
+             {{"type", "message"},
+              {"user", "UAVA"},
+              {"ts", "1700000000.000500"},
+              {"thread_ts", "1700000000.000400"},
+              {"text", "And the CC6.1 access review for Q3"}}}});
+  history_holds({{"type", "message"},
+                 {"user", "UAVA"},
+                 {"ts", "1700000000.000600"},
+                 {"text", "Change tickets for CC8.1"}});
+  event(reaction("lena", "pushpin", "C-AUDIT", "1700000000.000600"), "EvT2");
+  ASSERT_EQ(h.item("REQ-1").at("owner"), "bob");
+  ASSERT_FALSE(h.item("REQ-2").empty());
+  auto dm = [&](const std::string& who, const std::string& text, const std::string& id) {
+    event({{"type", "message"},
+           {"channel_type", "im"},
+           {"channel", "D" + FakeSlack::user_id(who).substr(1)},
+           {"user", FakeSlack::user_id(who)},
+           {"text", text}},
+          id);
+  };
+  dm("bob", "/soc2 request REQ-1 start", "EvT3");
+  dm("bob", "/soc2 request REQ-1 submit https://drive.example/ar.pdf \"Bob's INTERNAL-NOTE\"",
+     "EvT4");
+  dm("lena", "/soc2 request REQ-1 send", "EvT5");
+  ASSERT_EQ(h.item("REQ-1").at("status"), "sent");
+
+  // The outbox, delivered to the fake Slack as serve does.
+  slack::SlackDeliverer deliverer(*api, *people, h.app().people(), h.app().store(),
+                                  h.app().config());
+  RedisOutboxQueue queue(h.app().store(), "slack-events-test", 1h);
+  OutboxDispatcher(queue, deliverer).drain();
+
+  std::vector<json> to_auditor;
+  for (const json& p : fake.calls("chat.postMessage")) {
+    if (p.value("channel", "") == "C-AUDIT") to_auditor.push_back(p);
+  }
+  ASSERT_EQ(to_auditor.size(), 4u);
+  std::vector<std::string> req1;
+  for (const json& p : to_auditor) {
+    const std::string text = p.dump();
+    if (text.find("REQ-2") != std::string::npos) {
+      EXPECT_EQ(p.value("thread_ts", ""), "1700000000.000600");  // the message itself
+      continue;
+    }
+    EXPECT_EQ(p.value("thread_ts", ""), "1700000000.000400");  // the reply's parent
+    for (const char* secret : {"bob", "Bob", "UBOB", "INTERNAL-NOTE", "lena"}) {
+      EXPECT_THAT(text, Not(HasSubstr(secret))) << secret;
+    }
+    req1.push_back(p.value("text", ""));
+  }
+  ASSERT_EQ(req1.size(), 3u);
+  EXPECT_THAT(req1[0], HasSubstr("REQ-1: received"));
+  EXPECT_THAT(req1[1], HasSubstr("REQ-1: in progress"));
+  EXPECT_THAT(req1[2], HasSubstr("REQ-1: evidence sent"));
+  for (const json& u : fake.calls("chat.update")) {
+    EXPECT_NE(u.value("channel", ""), "C-AUDIT");  // replies, never edits of one another
+  }
 }
 
 TEST_F(SlackEventsTest, MessageShortcutOutsideTheAuditorChannelIsRefused) {
