@@ -324,10 +324,12 @@ void TeamsBot::mark_unreachable(const std::string& person) {
 DeliveryResult TeamsBot::deliver(const OutboxEntry& e) {
   const Message& m = e.message;
   if (m.to.kind != Recipient::Kind::person) {
-    const auto ref = channel_reference(m.to.id);
+    auto ref = channel_reference(m.to.id);
     if (!ref) {
       return {DeliveryResult::Status::failed, {}, "no Teams channel configured for " + m.to.id};
     }
+    // A reply in a channel thread goes to the thread's own conversation id.
+    if (!m.to.thread.empty()) ref->conversation_id += ";messageid=" + m.to.thread;
     return send_card(*ref, m, "teams:channel:" + m.to.id, "");
   }
   const std::string& person = m.to.id;

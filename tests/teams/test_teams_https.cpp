@@ -392,5 +392,29 @@ TEST_F(TeamsChannel, ComplianceChannelConfiguredAsTeamsConversationGetsPostsUpda
     EXPECT_EQ(r.header("authorization"), "Bearer bf-token-1");
 }
 
+// A reply in a channel thread goes to "<channel>;messageid=<root>", the thread's own
+// conversation, and never to the channel's top level.
+TEST_F(TeamsChannel, ThreadReplyIsSentIntoTheThreadConversation) {
+  ASSERT_EQ(install_in_team("bob").status, 200u);
+  Message m;
+  m.to = Recipient::channel("compliance", "1700000000123");
+  m.title = "REQ-1: in progress";
+  Txn t;
+  t.send(m);
+  ASSERT_TRUE(h.app().store().commit(t).ok());
+  EXPECT_EQ(drain(), 1u);
+  const auto in_thread = acts("19:team-channel;messageid=1700000000123");
+  ASSERT_EQ(in_thread.size(), 1u);
+  EXPECT_THAT(in_thread[0].dump(), HasSubstr("REQ-1: in progress"));
+  EXPECT_TRUE(acts("19:team-channel").empty());
+  // On the wire: POST /v3/conversations/{id}/activities with the id percent-encoded.
+  bool posted = false;
+  for (const auto& r : connector_requests()) {
+    posted |= r.path.find("19%3Ateam-channel%3Bmessageid%3D1700000000123/activities") !=
+              std::string::npos;
+  }
+  EXPECT_TRUE(posted);
+}
+
 }  // namespace
 }  // namespace auditbot::test
