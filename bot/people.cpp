@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 
 namespace auditbot {
 
@@ -100,8 +101,16 @@ std::vector<const Person*> Directory::with_role(Role r) const {
   return out;
 }
 
-const std::string& Directory::timezone_of(const Person& p) const {
-  return p.timezone.empty() ? org_timezone_ : p.timezone;
+std::string Directory::timezone_of(const Person& p) const {
+  if (!p.timezone.empty()) return p.timezone;
+  std::shared_lock lock(learned_->mu);
+  auto it = learned_->zones.find(p.id);
+  return it == learned_->zones.end() ? org_timezone_ : it->second;
+}
+
+void Directory::set_learned_timezones(std::unordered_map<std::string, std::string> zones) {
+  std::unique_lock lock(learned_->mu);
+  learned_->zones = std::move(zones);
 }
 
 }  // namespace auditbot

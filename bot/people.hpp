@@ -2,7 +2,9 @@
 // mentions in any platform's spelling resolve to them.
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,8 +28,11 @@ class Directory {
   const Person* resolve_mention(std::string_view mention) const;
   std::vector<const Person*> with_role(Role r) const;
   const std::vector<Person>& all() const { return people_; }
-  // The person's IANA zone, falling back to the organisation's.
-  const std::string& timezone_of(const Person& p) const;
+  // The person's IANA zone: from the config, else the one a platform reported for them
+  // (learned), else the organisation's.
+  std::string timezone_of(const Person& p) const;
+  // Replaces the learned zones (person id -> IANA zone), e.g. after reading them from Redis.
+  void set_learned_timezones(std::unordered_map<std::string, std::string> zones);
 
   static bool has_role(const Person& p, Role r) { return p.roles.count(r) > 0; }
 
@@ -37,6 +42,11 @@ class Directory {
   std::vector<Person> people_;
   std::string org_timezone_;
   Index by_id_, by_email_, by_slack_id_, by_teams_id_;  // ids and emails lower-cased
+  struct Learned {
+    mutable std::shared_mutex mu;
+    std::unordered_map<std::string, std::string> zones;
+  };
+  std::shared_ptr<Learned> learned_ = std::make_shared<Learned>();  // shared by copies
 };
 
 }  // namespace auditbot

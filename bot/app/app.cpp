@@ -57,7 +57,22 @@ App::App(Config config, const Clock& clock)
   findings_.register_with(router_);
 }
 
+void App::refresh_learned_timezones() {
+  std::unordered_map<std::string, std::string> zones;
+  if (auto h = store_.hgetall(store_.keys().learned_timezones())) {
+    for (auto& [person, tz] : *h) {
+      if (BusinessCalendar::is_valid_zone(tz)) zones.emplace(person, std::move(tz));
+    }
+  }
+  people_.set_learned_timezones(std::move(zones));
+}
+
 Scheduler::PassResult App::run_scheduler_pass(TimePoint now) {
+  if (!zones_read_at_ || now - *zones_read_at_ >= std::chrono::minutes(1) ||
+      now < *zones_read_at_) {
+    refresh_learned_timezones();
+    zones_read_at_ = now;
+  }
   reports_.ensure_jobs(now);
   auto r = scheduler_.run_pass(now);
   freshness_.run_pass(now);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "bot/calendar.hpp"
@@ -82,13 +83,17 @@ class App {
   Scheduler scheduler_;
   Reminders reminders_;
   Reports reports_;
+  std::optional<TimePoint> zones_read_at_;  // when refresh_learned_timezones last ran
 
  public:
   RedisJobQueue& jobs() { return jobs_; }
   Scheduler& scheduler() { return scheduler_; }
   Reports& reports() { return reports_; }
-  // One scheduler pass as of `now` (serve, `scheduler run-once`, tests).
+  // One scheduler pass as of `now` (serve, `scheduler run-once`, tests). Reads the zones
+  // platforms reported for people first (at most once a minute).
   Scheduler::PassResult run_scheduler_pass(TimePoint now);
+  // Reads the learned zones (Keys::learned_timezones) into the directory now.
+  void refresh_learned_timezones();
 
  private:  // findings and management responses (issue 5)
   Findings findings_;

@@ -127,7 +127,21 @@ int run_serve(const Config& config) {
   Periodic scheduler("scheduler.pass", std::chrono::seconds(5),
                      [&] { app.run_scheduler_pass(clock.now()); });
 
+  // People's time zones as Slack reports them, for reminders in their own hours: at start and
+  // daily after (a zone in the config wins).
+  std::atomic<bool> stopping{false};
+  std::unique_ptr<Periodic> zone_sync;
+  if (slack_app) {
+    zone_sync = std::make_unique<Periodic>("slack.zone_sync", std::chrono::hours(24), [&] {
+      const auto changed = slack_app->people().sync_timezones(stopping);
+      app.refresh_learned_timezones();
+      log::info("slack.zones_synced", {{"changed", std::to_string(changed)}});
+    });
+  }
+
   server.wait_for_signal();
+  stopping.store(true);
+  if (zone_sync) zone_sync->stop();
   if (slack_app) slack_app->stop_socket_mode();
   scheduler.stop();
   stop_outbox.store(true);

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "bot/calendar.hpp"
 #include "integrations/redis/txn_script.hpp"
 
 namespace auditbot {
@@ -145,6 +146,10 @@ std::string Keys::outbox_stream() const {
 }
 std::string Keys::message_ref(std::string_view message_key) const {
   return key("msg:" + std::string(message_key));
+}
+
+std::string Keys::learned_timezones() const {
+  return key("people:tz");
 }
 
 // ---------------------------------------------------------------- hashing
@@ -426,6 +431,15 @@ std::int64_t Store::next_number(std::string_view kind) {
 
 std::optional<std::map<std::string, std::string>> Store::hgetall(const std::string& key) {
   return to_map(client_.command({"HGETALL", key}));
+}
+
+bool Store::remember_timezone(const std::string& person, const std::string& tz) {
+  if (person.empty() || !BusinessCalendar::is_valid_zone(tz)) return false;
+  const std::string key = keys_.learned_timezones();
+  const auto before = client_.command({"HGET", key, person}).as_optional_string();
+  if (before && *before == tz) return false;
+  client_.command({"HSET", key, person, tz});
+  return true;
 }
 
 std::vector<std::optional<std::map<std::string, std::string>>> Store::hgetall_many(

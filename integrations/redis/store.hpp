@@ -37,6 +37,7 @@ class Keys {
   std::string audit_head() const;                               // hash: seq, hash of last entry
   std::string outbox_stream() const;                            // stream: outbound messages
   std::string message_ref(std::string_view message_key) const;  // platform ids of a message
+  std::string learned_timezones() const;  // hash: person id -> IANA zone a platform reported
 
  private:
   std::string prefix_;
@@ -122,6 +123,9 @@ class Store {
   // Next number for a kind ("ask" -> 1, 2, ...). Ids are never reused.
   std::int64_t next_number(std::string_view kind);
   std::optional<std::map<std::string, std::string>> hgetall(const std::string& key);
+  // A platform reported `tz` as the person's zone: kept when it is a valid IANA zone (the
+  // directory prefers a zone from the config). True when it changed what was kept.
+  bool remember_timezone(const std::string& person, const std::string& tz);
   // Several hashes in one round trip; missing ones are nullopt.
   std::vector<std::optional<std::map<std::string, std::string>>> hgetall_many(
       const std::vector<std::string>& keys);

@@ -24,7 +24,10 @@ const Person* SlackPeople::person_for(const std::string& user_id) {
     const auto user = api_->user_info(user_id);
     const std::string email = user.value("profile", nlohmann::json::object()).value("email", "");
     const Person* p = email.empty() ? nullptr : people_.find_by_email(email);
-    if (p) store_.client().command({"SET", key, p->id, "EX", kCacheTtl});
+    if (p) {
+      store_.client().command({"SET", key, p->id, "EX", kCacheTtl});
+      remember_timezone(*p, user);
+    }
     return p;
   } catch (const std::exception& e) {
     log::warn("slack.people.lookup", {{"user", user_id}, {"detail", e.what()}});
@@ -41,6 +44,31 @@ std::string SlackPeople::user_id_for(const Person& p) {
   const std::string id = api_->lookup_by_email(p.email);
   if (!id.empty()) store_.client().command({"SET", key, id, "EX", kCacheTtl});
   return id;
+}
+
+bool SlackPeople::remember_timezone(const Person& p, const nlohmann::json& user) {
+  const auto it = user.find("tz");
+  if (it == user.end() || !it->is_string()) return false;
+  const bool changed = store_.remember_timezone(p.id, it->get<std::string>());
+  if (changed) log::info("slack.people.zone", {{"person", p.id}, {"tz", it->get<std::string>()}});
+  return changed;
+}
+
+std::size_t SlackPeople::sync_timezones(const std::atomic<bool>& stop) {
+  if (!api_) return 0;
+  std::size_t changed = 0;
+  for (const Person& p : people_.all()) {
+    if (stop.load()) break;
+    if (!p.timezone.empty()) continue;
+    try {
+      const std::string id = user_id_for(p);
+      if (id.empty()) continue;
+      if (remember_timezone(p, api_->user_info(id))) ++changed;
+    } catch (const std::exception& e) {
+      log::warn("slack.people.zone_lookup", {{"person", p.id}, {"detail", e.what()}});
+    }
+  }
+  return changed;
 }
 
 std::string SlackPeople::normalise(const std::string& text) {

@@ -2,6 +2,7 @@
 // by email, cached in Redis; and mention spellings <@U123> / <@U123|name> -> @person.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "bot/people.hpp"
@@ -22,8 +23,15 @@ class SlackPeople {
   std::string user_id_for(const Person& p);
   // "<@U1> and <@U2|bob>" -> "@alice and @bob" (unknown users keep their Slack id).
   std::string normalise(const std::string& text);
+  // For everyone without a zone in the config: the `tz` Slack reports for their user
+  // (users.info), kept in Redis where every replica's reminders read it. Stops early when
+  // `stop` turns true; returns how many people's zones changed.
+  std::size_t sync_timezones(const std::atomic<bool>& stop);
 
  private:
+  // Keeps the zone of a users.info answer for `p` (Store::remember_timezone).
+  bool remember_timezone(const Person& p, const nlohmann::json& user);
+
   const Directory& people_;
   Store& store_;
   WebApi* api_;

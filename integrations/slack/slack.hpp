@@ -28,6 +28,7 @@ class SlackIntegration {
   SlackEvents& events() { return events_; }
   Deliverer& deliverer() { return deliverer_; }
   WebApi& api() { return api_; }
+  SlackPeople& people() { return people_; }
   // Socket Mode when SLACK_APP_TOKEN is set: connects in the background (false: no token).
   bool start_socket_mode();
   void stop_socket_mode();

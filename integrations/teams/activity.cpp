@@ -189,6 +189,12 @@ ParsedActivity parse_activity(const nlohmann::json& a, const MentionResolver& me
   p.ref = read_ref(a);
   p.conversation_type = str(obj(a, "conversation"), "conversationType");
   p.reply_to_id = str(a, "replyToId");
+  p.timezone = str(a, "localTimezone");
+  if (const auto it = a.find("entities"); p.timezone.empty() && it != a.end() && it->is_array()) {
+    for (const auto& e : *it) {
+      if (e.is_object() && str(e, "type") == "clientInfo") p.timezone = str(e, "timezone");
+    }
+  }
   if (type.empty() || p.service_url.empty() || p.ref.conversation_id.empty() ||
       p.ref.user_id.empty()) {
     throw std::invalid_argument("activity lacks type, serviceUrl, conversation or from");

@@ -35,6 +35,7 @@ struct ParsedActivity {
   std::string service_url;
   std::string conversation_type;  // personal | channel | groupChat
   std::string reply_to_id;        // the card's activity id for presses
+  std::string timezone;           // the sender's IANA zone (localTimezone or clientInfo), if sent
   ConversationRef ref;            // sender and conversation
   std::string text;               // Kind::command: "ask @bob ..."
   ButtonPress press;              // Kind::button

@@ -256,6 +256,17 @@ EndpointAnswer TeamsBot::handle(std::string_view authorization, const std::strin
     return {200, ""};
   }
 
+  // The zone Teams reports for the sender keeps their reminders in their own hours.
+  if (!a.timezone.empty()) {
+    try {
+      if (store_.remember_timezone(*person, a.timezone)) {
+        log::info("teams.person_zone", {{"person", *person}, {"tz", a.timezone}});
+      }
+    } catch (const std::exception& e) {
+      log::warn("teams.person_zone_failed", {{"detail", e.what()}});
+    }
+  }
+
   if (a.kind == ParsedActivity::Kind::install) {
     // Greetings and enrolments run on a first install only, not on redeliveries.
     if (store_reference(a, *person)) {

@@ -320,6 +320,32 @@ people:
   EXPECT_THROW(load_config(path, none), ConfigError);
 }
 
+TEST(Reminders, AZoneAPlatformReportedPlacesRemindersInThatPersonsHours) {
+  // Bob has no zone in the config; Slack or Teams reported Asia/Tokyo for him. Kenji's
+  // configured zone wins over a different one reported by a platform.
+  Harness h([](Config& c) {
+    for (auto& p : c.people)
+      if (p.id == "bob") p.timezone.clear();
+  });
+  auto& store = h.app().store();
+  EXPECT_TRUE(store.remember_timezone("bob", "Asia/Tokyo"));
+  EXPECT_FALSE(store.remember_timezone("bob", "Asia/Tokyo"));  // unchanged
+  EXPECT_FALSE(store.remember_timezone("bob", "Mars/Olympus_Mons"));
+  EXPECT_TRUE(store.remember_timezone("kenji", "America/Los_Angeles"));
+  EXPECT_EQ(store.hgetall(store.keys().learned_timezones())->at("bob"), "Asia/Tokyo");
+
+  put_item(h, "ASK-1", "ask", "bob", "2026-12-07");
+  put_item(h, "ASK-2", "ask", "kenji", "2026-12-07");
+  const auto bob = run(h, at("2026-12-01T15:00:00Z"), at("2026-12-08T12:00:00Z"), 30min, "bob");
+  EXPECT_EQ(h.app().people().timezone_of(*h.app().people().find("bob")), "Asia/Tokyo");
+  EXPECT_EQ(h.app().people().timezone_of(*h.app().people().find("kenji")), "Asia/Tokyo");
+  EXPECT_EQ(local_days(bob, "Asia/Tokyo"),
+            (std::vector<std::string>{"2026-12-02", "2026-12-04", "2026-12-07"}));
+  expect_in_working_hours(bob, "Asia/Tokyo");
+  ASSERT_FALSE(bob.empty());
+  EXPECT_EQ(bob[0].when, at("2026-12-02T00:00:00Z"));  // 09:00 in Tokyo, not in New York
+}
+
 TEST(Reports, ReadinessPostsOnceEachAt60And30And14Days) {
   Harness h([](Config& c) { c.reports.audit_window_start = "2027-02-15"; });
   put_item(h, "GAP-1", "gap", "bob", "2027-03-01", "critical");

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 
 #include "integrations/redis/outbox_queue.hpp"
@@ -94,6 +95,44 @@ TEST(SlackBlocks, ButtonsCarryActionIdValueAndFormMarker) {
   EXPECT_EQ(actions["elements"][0]["value"], "ASK-1");
   EXPECT_EQ(actions["elements"][1]["action_id"], "ask.accept");
   EXPECT_EQ(actions["elements"][1]["value"], std::string(slack::kStoredValue));
+}
+
+// People without a zone in the config get the one Slack reports (users.info `tz`), kept in
+// Redis for every replica; nobody with a configured zone is looked up.
+TEST(SlackPeopleZones, SyncKeepsTheZoneSlackReportsForPeopleWithoutOne) {
+  Harness h([](Config& c) {
+    c.org_timezone = "UTC";
+    for (auto& p : c.people)
+      if (p.id == "bob") p.timezone.clear();
+  });
+  FakeSlack fake;
+  http::ClientOptions o;
+  o.ca_file = TestCa::get().ca_file;
+  http::Client client(o);
+  slack::WebApiOptions wo;
+  wo.base_url = fake.api_url();
+  wo.token = "xoxb-test-token";
+  slack::WebApi api(client, wo);
+  slack::SlackPeople people(h.app().people(), h.app().store(), &api);
+  const Person& bob = *h.app().people().find("bob");
+  EXPECT_EQ(h.app().people().timezone_of(bob), "UTC");  // nothing known yet
+
+  std::atomic<bool> stop{false};
+  EXPECT_EQ(people.sync_timezones(stop), 1u);
+  const auto infos = fake.calls("users.info");
+  ASSERT_EQ(infos.size(), 1u);
+  EXPECT_EQ(infos[0]["user"], "UBOB");
+  auto& store = h.app().store();
+  EXPECT_EQ(store.hgetall(store.keys().learned_timezones()),
+            (std::map<std::string, std::string>{{"bob", "America/New_York"}}));
+  h.app().refresh_learned_timezones();
+  EXPECT_EQ(h.app().people().timezone_of(bob), "America/New_York");
+  EXPECT_EQ(people.sync_timezones(stop), 0u);  // the same zone again changes nothing
+
+  stop.store(true);
+  store.client().command({"DEL", store.keys().learned_timezones()});
+  EXPECT_EQ(people.sync_timezones(stop), 0u);  // stopping: no lookups
+  EXPECT_EQ(fake.calls("users.info").size(), 2u);
 }
 
 // The app from the Harness, with the Slack integration wired to the fake Slack.

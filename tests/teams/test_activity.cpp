@@ -120,6 +120,19 @@ TEST(TeamsActivity, InstallAndUninstallCarryTheConversationReference) {
   EXPECT_EQ(parse_activity(cu).kind, ParsedActivity::Kind::ignored);
 }
 
+TEST(TeamsActivity, TheSendersTimeZoneIsReadFromLocalTimezoneOrClientInfo) {
+  auto a = base("message");
+  a["text"] = "soc2 mine";
+  EXPECT_EQ(parse_activity(a).timezone, "");
+  a["entities"] =
+      json::array({{{"type", "clientInfo"}, {"locale", "ja-JP"}, {"timezone", "Asia/Tokyo"}}});
+  EXPECT_EQ(parse_activity(a).timezone, "Asia/Tokyo");
+  a["localTimezone"] = "Europe/Berlin";  // the activity's own field wins
+  EXPECT_EQ(parse_activity(a).timezone, "Europe/Berlin");
+  a["localTimezone"] = 7;  // not a string: ignored, clientInfo still read
+  EXPECT_EQ(parse_activity(a).timezone, "Asia/Tokyo");
+}
+
 TEST(TeamsActivity, MalformedActivitiesAreRefusedAndUnknownTypesIgnored) {
   auto a = base("message");
   a.erase("serviceUrl");

@@ -250,6 +250,22 @@ TEST_F(TeamsFlow, ReinstallAfterBlockingMakesThePersonReachableAgain) {
   EXPECT_TRUE(bot.reachable("bob"));
 }
 
+TEST_F(TeamsFlow, TheZoneTeamsReportsForASenderIsKeptForReminders) {
+  ASSERT_EQ(install("bob").status, 200u);
+  auto a = activity("message", "bob");
+  a["text"] = "soc2 mine";
+  a["localTimezone"] = "Asia/Tokyo";
+  ASSERT_EQ(post(a).status, 200u);
+  auto& store = h.app().store();
+  EXPECT_EQ(store.hgetall(store.keys().learned_timezones())->at("bob"), "Asia/Tokyo");
+  // A zone that is not an IANA name is not kept.
+  auto b = activity("message", "bob");
+  b["text"] = "soc2 mine";
+  b["localTimezone"] = "Pacific Standard Time";
+  ASSERT_EQ(post(b).status, 200u);
+  EXPECT_EQ(store.hgetall(store.keys().learned_timezones())->at("bob"), "Asia/Tokyo");
+}
+
 TEST_F(TeamsFlow, UnknownPersonIsToldHowToGetAddedAndNothingRuns) {
   cloud.add_member("29:zed", "aad-zed", "zed@elsewhere.example");
   const auto keys_before = h.redis_key_count();
