@@ -35,7 +35,8 @@ std::chrono::milliseconds WebApi::backoff(int attempt) {
   return std::chrono::milliseconds(d(rng));
 }
 
-http::Response WebApi::send_with_retries(const http::Request& req, const std::string& what) {
+http::Response WebApi::send_with_retries(const http::Request& req, const std::string& what,
+                                         bool resend_if_maybe_sent) {
   std::chrono::milliseconds last_wait{0};
   for (int attempt = 1;; ++attempt) {
     const bool last = attempt >= options_.max_attempts;
@@ -64,25 +65,30 @@ http::Response WebApi::send_with_retries(const http::Request& req, const std::st
       }
       return res;
     } catch (const http::HttpError& e) {
-      // Dropped or timed-out calls are retried: Slack's writes we care about are keyed
-      // (chat.update by ts) or checked on recovery through message metadata.
+      // Dropped or timed-out calls are retried: Slack's writes are keyed (chat.update by ts)
+      // or, for outbox posts, handed back so the outbox checks Slack's history first.
       last_wait = backoff(attempt);
       log::warn("slack.transport", {{"call", what}, {"detail", e.what()}});
-      if (last) throw RetryLater(what + ": " + e.what(), last_wait);
+      const bool maybe_sent = e.kind() == http::HttpError::Kind::timeout ||
+                              e.kind() == http::HttpError::Kind::closed ||
+                              e.kind() == http::HttpError::Kind::protocol;
+      if (last || (maybe_sent && !resend_if_maybe_sent)) {
+        throw RetryLater(what + ": " + e.what(), last_wait);
+      }
       wait(last_wait);
     }
   }
 }
 
 nlohmann::json WebApi::call_with_token(const std::string& method, const nlohmann::json& args,
-                                       const std::string& token) {
+                                       const std::string& token, bool resend_if_maybe_sent) {
   http::Request req;
   req.method = bhttp::verb::post;
   req.url = options_.base_url + method;
   req.bearer = token;
   req.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
   req.body = args.dump();
-  const http::Response res = send_with_retries(req, method);
+  const http::Response res = send_with_retries(req, method, resend_if_maybe_sent);
   nlohmann::json j = nlohmann::json::parse(res.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     throw ApiError(method,
@@ -145,7 +151,7 @@ void WebApi::pace(const std::string& channel) {
 
 nlohmann::json WebApi::post_message(const nlohmann::json& args) {
   pace(args.value("channel", ""));
-  return call("chat.postMessage", args);
+  return call_with_token("chat.postMessage", args, options_.token, !args.contains("metadata"));
 }
 
 nlohmann::json WebApi::update_message(const nlohmann::json& args) {

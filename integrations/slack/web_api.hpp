@@ -61,14 +61,18 @@ class WebApi {
   // POSTs `args` as JSON to <base_url><method>; returns the whole answer when ok:true.
   nlohmann::json call(const std::string& method, const nlohmann::json& args);
   // Same, with another token (apps.connections.open takes the app-level token).
+  // `resend_if_maybe_sent` false: a call whose connection broke after the request went out
+  // is not sent again here but ends in RetryLater (the caller checks Slack first).
   nlohmann::json call_with_token(const std::string& method, const nlohmann::json& args,
-                                 const std::string& token);
+                                 const std::string& token, bool resend_if_maybe_sent = true);
   // Same, form-encoded: Slack's read methods (conversations.history/replies) take no JSON.
   nlohmann::json call_form(const std::string& method,
                            const std::vector<std::pair<std::string, std::string>>& args);
 
   // Convenience wrappers.
-  nlohmann::json post_message(const nlohmann::json& args);  // paced by args["channel"]
+  // Paced by args["channel"]. A message carrying outbox metadata is never re-posted after a
+  // connection broke mid-call: the outbox looks for it on Slack before sending it again.
+  nlohmann::json post_message(const nlohmann::json& args);
   nlohmann::json update_message(const nlohmann::json& args);
   nlohmann::json post_ephemeral(const std::string& channel, const std::string& user,
                                 const nlohmann::json& body);
@@ -95,7 +99,8 @@ class WebApi {
   const WebApiOptions& options() const { return options_; }
 
  private:
-  http::Response send_with_retries(const http::Request& req, const std::string& what);
+  http::Response send_with_retries(const http::Request& req, const std::string& what,
+                                   bool resend_if_maybe_sent = true);
   void pace(const std::string& channel);
   std::chrono::milliseconds backoff(int attempt);
   void wait(std::chrono::milliseconds d);

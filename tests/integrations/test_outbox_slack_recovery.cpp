@@ -140,6 +140,41 @@ TEST_F(SlackRecovery, NeverPostedIsDeliveredOnceAfterRecovery) {
   EXPECT_EQ(live.pending(), 0u);
 }
 
+// Slack accepted the post but the answer never arrived (timeout): the Web API does not post
+// it again on its own; the outbox looks it up in the history and settles it, one message.
+TEST_F(SlackRecovery, ConnectionLostAfterSlackAcceptedThePostIsNotPostedAgain) {
+  http::ClientOptions o;
+  o.ca_file = TestCa::get().ca_file;
+  o.io_timeout = 300ms;
+  http::Client impatient(o);
+  slack::WebApiOptions wo;
+  wo.base_url = fake.api_url();
+  wo.token = "xoxb-test-token";
+  wo.channel_interval = 0ms;
+  wo.sleep = [](std::chrono::milliseconds) {};
+  slack::WebApi quick_api(impatient, wo);
+  slack::SlackDeliverer quick(quick_api, *people, h.app().people(), h.app().store(),
+                              h.app().config());
+
+  Store& store = h.app().store();
+  const std::string id = queue("bob", "campaign:SEC-01:bob");
+  fake.delay_accepted_post(1, 1000ms);  // kept by Slack, answered after our timeout
+  RedisDurableOutbox outbox(store, "only", 0ms);
+  DispatcherOptions opts;
+  opts.ledger = &outbox;
+  EXPECT_EQ(OutboxDispatcher(outbox, quick, opts).drain(), 0u);  // timed out: retry later
+  EXPECT_EQ(posts_of(id), 1);
+  EXPECT_EQ(fake.server().requests_to("/api/chat.postMessage").size(), 1u);
+
+  OutboxDispatcher(outbox, quick, opts).drain();  // the retry finds it on Slack
+  EXPECT_EQ(posts_of(id), 1);
+  EXPECT_EQ(fake.server().requests_to("/api/chat.postMessage").size(), 1u);
+  EXPECT_GE(history_calls(), 1u);
+  EXPECT_EQ(outbox.pending(), 0u);
+  ASSERT_TRUE(outbox.find(id).has_value());
+  EXPECT_EQ(*outbox.find(id), fake.posted().front().value("ts", ""));
+}
+
 // A status reply in the auditor's thread, posted before the crash: Slack leaves thread
 // replies out of the channel history, so recovery reads the thread and still finds it.
 TEST_F(SlackRecovery, ThreadReplyPostedBeforeTheCrashIsFoundInItsThread) {
