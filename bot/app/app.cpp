@@ -67,6 +67,32 @@ void App::refresh_learned_timezones() {
   people_.set_learned_timezones(std::move(zones));
 }
 
+namespace {
+std::string ms_since_epoch(TimePoint t) {
+  return std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+}
+}  // namespace
+
+void App::mark_delivering(const std::string& replica, TimePoint now) {
+  store_.client().command(
+      {"ZADD", store_.keys().key("delivery:replicas"), ms_since_epoch(now), replica});
+}
+
+void App::unmark_delivering(const std::string& replica) {
+  store_.client().command({"ZREM", store_.keys().key("delivery:replicas"), replica});
+}
+
+std::vector<std::string> App::delivering_replicas(TimePoint now) {
+  const auto key = store_.keys().key("delivery:replicas");
+  store_.client().command(
+      {"ZREMRANGEBYSCORE", key, "-inf", "(" + ms_since_epoch(now - std::chrono::minutes(1))});
+  std::vector<std::string> out;
+  for (const auto& e : store_.client().command({"ZRANGE", key, "0", "-1"}).elements)
+    out.push_back(e.str);
+  return out;
+}
+
 Scheduler::PassResult App::run_scheduler_pass(TimePoint now) {
   if (!zones_read_at_ || now - *zones_read_at_ >= std::chrono::minutes(1) ||
       now < *zones_read_at_) {

@@ -94,6 +94,11 @@ class App {
   Scheduler::PassResult run_scheduler_pass(TimePoint now);
   // Reads the learned zones (Keys::learned_timezones) into the directory now.
   void refresh_learned_timezones();
+  // A serve replica that delivers to Slack or Teams says so every few seconds; the console
+  // leaves the queue to such replicas. Replicas seen within the last minute, by name.
+  void mark_delivering(const std::string& replica, TimePoint now);
+  void unmark_delivering(const std::string& replica);
+  std::vector<std::string> delivering_replicas(TimePoint now);
 
  private:  // findings and management responses (issue 5)
   Findings findings_;

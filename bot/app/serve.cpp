@@ -124,8 +124,10 @@ int run_serve(const Config& config) {
   }
 
   // The scheduler: a pass every few seconds; leases keep replicas from running a job twice.
-  Periodic scheduler("scheduler.pass", std::chrono::seconds(5),
-                     [&] { app.run_scheduler_pass(clock.now()); });
+  Periodic scheduler("scheduler.pass", std::chrono::seconds(5), [&] {
+    if (deliverer) app.mark_delivering(replica_name(), clock.now());
+    app.run_scheduler_pass(clock.now());
+  });
 
   // People's time zones as Slack reports them, for reminders in their own hours: at start and
   // daily after (a zone in the config wins).
@@ -146,6 +148,13 @@ int run_serve(const Config& config) {
   scheduler.stop();
   stop_outbox.store(true);
   if (outbox_thread.joinable()) outbox_thread.join();
+  if (deliverer) {
+    try {
+      app.unmark_delivering(replica_name());
+    } catch (const std::exception& e) {
+      log::warn("serve.unmark_failed", {{"detail", e.what()}});
+    }
+  }
   log::info("serve.stopped");
   return 0;
 }

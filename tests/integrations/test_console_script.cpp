@@ -77,6 +77,33 @@ TEST_F(ConsoleScript, ErrorsAreOneLineAndTheScriptGoesOn) {
   EXPECT_THAT(r.out, HasSubstr("bob> /soc2 mine\n  ↳ You have no open items."));
 }
 
+// With an `auditbot serve` replica reading the same organisation's outbox, the console
+// leaves the DMs on the queue for it instead of printing (and so consuming) them.
+TEST_F(ConsoleScript, WhileServeDeliversTheConsoleLeavesMessagesQueued) {
+  redis::Client c(redis.client_options());
+  const Keys keys("demo");
+  const std::string stream = keys.outbox_stream();
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  // A replica that stopped two minutes ago does not count; one seen just now does.
+  c.command({"ZADD", keys.key("delivery:replicas"), std::to_string(now_ms - 120000), "host-1"});
+  c.command({"ZADD", keys.key("delivery:replicas"), std::to_string(now_ms), "host-4242"});
+  const auto r = console(
+      "/as lena\n/soc2 ask @bob AC-01 \"Q4 access review export\" due +10bd\n/as bob\n"
+      "/soc2 mine\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("auditbot serve (host-4242) is delivering"));
+  EXPECT_THAT(r.out, Not(HasSubstr("host-1")));
+  EXPECT_THAT(r.out, HasSubstr("Created ASK-1 for Bob Li"));
+  EXPECT_THAT(r.out, HasSubstr("ASK-1"));  // bob's own reply still shows in the console
+  EXPECT_THAT(r.out, Not(HasSubstr(">> DM to bob")));
+  // The DM to Bob is still in the stream, unread by anyone, for serve to send.
+  EXPECT_GE(c.command({"XLEN", stream}).integer, 1);
+  const auto pending = c.command({"XPENDING", stream, "delivery"});
+  EXPECT_EQ(pending.elements.at(0).integer, 0);
+}
+
 TEST_F(ConsoleScript, VerifyNamesTheEntryThatWasChanged) {
   const auto r = console(
       "/as lena\n/soc2 ask @bob AC-01 \"Q4 access review export\" due +10bd\n"

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "integrations/redis/store.hpp"
 #include "tests/fakes/fake_slack.hpp"
 #include "tests/fakes/fake_slack_socket.hpp"
 #include "tests/fakes/test_ca.hpp"
@@ -55,9 +56,17 @@ TEST(SlackSocketModeProcess, ServeConnectsAnswersAndClosesOnSigterm) {
   ASSERT_TRUE(fake.server().wait_for("/respond/p1", 1, 20s)) << bot.log();
   EXPECT_FALSE(fake.responses("p1").at(0).value("text", "").empty());
 
+  // It tells consoles on the same Redis that it delivers (they leave the queue to it) ...
+  redis::Client c(redis.client_options());
+  const std::string replicas = Keys("demo").key("delivery:replicas");
+  for (int i = 0; i < 200 && c.command({"ZCARD", replicas}).integer == 0; ++i)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(c.command({"ZCARD", replicas}).integer, 1);
+
   bot.signal(SIGTERM);
   EXPECT_EQ(bot.wait(), 0) << bot.log();
-  EXPECT_FALSE(link->ack("after-stop", 10s));  // returns once the link is closed
+  EXPECT_EQ(c.command({"ZCARD", replicas}).integer, 0);  // ... and no longer once stopped
+  EXPECT_FALSE(link->ack("after-stop", 10s));            // returns once the link is closed
   EXPECT_TRUE(link->closed());
   const std::string log = bot.log();
   EXPECT_THAT(log, HasSubstr("slack.socket.connected"));
