@@ -1,5 +1,5 @@
 // The Slack app manifests in deploy/slack/ checked against Slack's own JSON Schema (draft-07,
-// ../shared/reference/slack-manifest-schema/) with a small validator, plus what auditbot needs.
+// kept in tests/data/schemas/slack/), plus what auditbot needs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -8,6 +8,8 @@
 #include <fstream>
 #include <regex>
 #include <set>
+
+#include "tests/support/json_schema.hpp"
 
 namespace auditbot::test {
 namespace {
@@ -45,175 +47,12 @@ json to_json(const YAML::Node& n) {
   }
 }
 
-// The draft-07 keywords Slack's manifest schema uses (format is an annotation in draft-07;
-// "requires" and "regex" are not JSON Schema keywords and are ignored as validators do).
-class Validator {
- public:
-  explicit Validator(json root) : root_(std::move(root)) {}
-
-  std::vector<std::string> validate(const json& doc) {
-    errors_.clear();
-    check(root_, doc, "$");
-    return errors_;
-  }
-
- private:
-  const json& resolve(const std::string& ref) {
-    if (ref.rfind("#/", 0) != 0) throw std::runtime_error("unsupported $ref " + ref);
-    const json* at = &root_;
-    std::size_t pos = 2;
-    while (pos <= ref.size()) {
-      auto slash = ref.find('/', pos);
-      if (slash == std::string::npos) slash = ref.size();
-      at = &at->at(ref.substr(pos, slash - pos));
-      pos = slash + 1;
-    }
-    return *at;
-  }
-
-  static bool is_type(const json& v, const std::string& t) {
-    if (t == "object") return v.is_object();
-    if (t == "array") return v.is_array();
-    if (t == "string") return v.is_string();
-    if (t == "boolean") return v.is_boolean();
-    if (t == "null") return v.is_null();
-    if (t == "integer") return v.is_number_integer() || v.is_number_unsigned();
-    if (t == "number") return v.is_number();
-    return false;
-  }
-
-  static std::size_t utf8_length(const std::string& s) {
-    std::size_t n = 0;
-    for (unsigned char c : s)
-      if ((c & 0xC0) != 0x80) ++n;
-    return n;
-  }
-
-  bool matches(const std::string& pattern, const std::string& s) {
-    auto it = regex_cache_.find(pattern);
-    if (it == regex_cache_.end()) {
-      it = regex_cache_.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
-    }
-    return std::regex_search(s, it->second);
-  }
-
-  void fail(const std::string& where, const std::string& what) {
-    errors_.push_back(where + ": " + what);
-  }
-
-  bool passes(const json& schema, const json& v) {
-    auto saved = std::move(errors_);
-    errors_.clear();
-    check(schema, v, "");
-    const bool ok = errors_.empty();
-    errors_ = std::move(saved);
-    return ok;
-  }
-
-  void check(const json& schema, const json& v, const std::string& at) {
-    if (schema.is_boolean()) {
-      if (!schema.get<bool>()) fail(at, "not allowed");
-      return;
-    }
-    if (schema.contains("$ref")) {  // draft-07: $ref ignores its siblings
-      check(resolve(schema["$ref"]), v, at);
-      return;
-    }
-    if (schema.contains("type")) {
-      const json& t = schema["type"];
-      bool ok = false;
-      if (t.is_string()) ok = is_type(v, t);
-      for (const auto& one : t.is_array() ? t : json::array())
-        ok = ok || is_type(v, one);
-      if (!ok) {
-        fail(at, "expected type " + t.dump() + ", got " + v.dump());
-        return;
-      }
-    }
-    if (schema.contains("enum")) {
-      bool found = false;
-      for (const auto& e : schema["enum"])
-        found = found || e == v;
-      if (!found) fail(at, v.dump() + " not in " + schema["enum"].dump());
-    }
-    if (schema.contains("anyOf")) {
-      bool any = false;
-      for (const auto& s : schema["anyOf"])
-        any = any || passes(s, v);
-      if (!any) fail(at, "matches none of anyOf");
-    }
-    if (v.is_string()) {
-      const std::string s = v;
-      if (schema.contains("minLength") && utf8_length(s) < schema["minLength"].get<std::size_t>())
-        fail(at, "shorter than minLength");
-      if (schema.contains("maxLength") && utf8_length(s) > schema["maxLength"].get<std::size_t>())
-        fail(at, "longer than maxLength");
-      if (schema.contains("pattern") && !matches(schema["pattern"], s))
-        fail(at, "'" + s + "' does not match " + schema["pattern"].get<std::string>());
-    }
-    if (v.is_array()) {
-      if (schema.contains("minItems") && v.size() < schema["minItems"].get<std::size_t>())
-        fail(at, "fewer than minItems");
-      if (schema.contains("maxItems") && v.size() > schema["maxItems"].get<std::size_t>())
-        fail(at, "more than maxItems");
-      if (schema.value("uniqueItems", false)) {
-        std::set<std::string> seen;
-        for (const auto& e : v)
-          if (!seen.insert(e.dump()).second) fail(at, "duplicate item " + e.dump());
-      }
-      if (schema.contains("items") && schema["items"].is_object()) {
-        for (std::size_t i = 0; i < v.size(); ++i)
-          check(schema["items"], v[i], at + "[" + std::to_string(i) + "]");
-      }
-    }
-    if (v.is_object()) {
-      if (schema.contains("minProperties") && v.size() < schema["minProperties"].get<std::size_t>())
-        fail(at, "fewer than minProperties");
-      if (schema.contains("maxProperties") && v.size() > schema["maxProperties"].get<std::size_t>())
-        fail(at, "more than maxProperties");
-      for (const auto& r : schema.value("required", json::array()))
-        if (!v.contains(r.get<std::string>())) fail(at, "missing required " + r.dump());
-      const json props = schema.value("properties", json::object());
-      const json patterns = schema.value("patternProperties", json::object());
-      for (const auto& [key, value] : v.items()) {
-        bool known = false;
-        if (props.contains(key)) {
-          known = true;
-          check(props[key], value, at + "." + key);
-        }
-        for (const auto& [pattern, sub] : patterns.items()) {
-          if (matches(pattern, key)) {
-            known = true;
-            check(sub, value, at + "." + key);
-          }
-        }
-        if (!known && schema.contains("additionalProperties")) {
-          const json& extra = schema["additionalProperties"];
-          if (extra.is_boolean() && !extra.get<bool>()) {
-            fail(at, "unknown property '" + key + "'");
-          } else if (extra.is_object()) {
-            check(extra, value, at + "." + key);
-          }
-        }
-      }
-    }
-  }
-
-  json root_;
-  std::vector<std::string> errors_;
-  std::map<std::string, std::regex> regex_cache_;
-};
-
 std::string source(const std::string& rel) {
   return std::string(AUDITBOT_SOURCE_DIR) + "/" + rel;
 }
 
-json schema() {
-  const std::string path =
-      source("../shared/reference/slack-manifest-schema/schemas/manifest.schema.1.0.0.json");
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("Slack's manifest schema is missing: " + path);
-  return json::parse(in);
+JsonSchema schema() {
+  return JsonSchema::load(source("tests/data/schemas/slack/manifest.schema.1.0.0.json"));
 }
 
 json manifest(const std::string& rel) {
@@ -258,7 +97,7 @@ void expect_auditbot_needs(const json& m) {
 }
 
 TEST(SlackManifest, SocketModeManifestIsValidAndComplete) {
-  Validator v(schema());
+  JsonSchema v = schema();
   const json m = manifest("deploy/slack/manifest.yaml");
   const auto errors = v.validate(m);
   EXPECT_TRUE(errors.empty()) << errors_text(errors);
@@ -271,7 +110,7 @@ TEST(SlackManifest, SocketModeManifestIsValidAndComplete) {
 }
 
 TEST(SlackManifest, HttpModeManifestIsValidAndComplete) {
-  Validator v(schema());
+  JsonSchema v = schema();
   const json m = manifest("deploy/slack/manifest.http.yaml");
   const auto errors = v.validate(m);
   EXPECT_TRUE(errors.empty()) << errors_text(errors);
@@ -287,7 +126,7 @@ TEST(SlackManifest, HttpModeManifestIsValidAndComplete) {
 }
 
 TEST(SlackManifest, TheValidatorCatchesWhatSlackWouldRefuse) {
-  Validator v(schema());
+  JsonSchema v = schema();
   json m = manifest("deploy/slack/manifest.yaml");
   ASSERT_TRUE(v.validate(m).empty());
   auto broken = [&](auto change) {

@@ -1,10 +1,12 @@
-// deploy/teams/manifest.json carries what Teams requires of a bot app (the full published
-// schema is checked by deploy/teams/validate-manifest.sh, which needs npm).
+// deploy/teams/manifest.json is valid against Microsoft's published schema for the version its
+// $schema names (kept in tests/data/schemas/teams/) and carries what auditbot's bot needs.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "tests/support/json_schema.hpp"
 
 namespace {
 
@@ -51,6 +53,52 @@ TEST(TeamsManifest, BotHasAllThreeScopesAndAValidCommandList) {
     }
   }
   EXPECT_TRUE(titles.count("help") && titles.count("ask") && titles.count("mine"));
+}
+
+std::string errors_text(const std::vector<std::string>& errors) {
+  std::string out;
+  for (const auto& e : errors)
+    out += e + "\n";
+  return out;
+}
+
+// The schema of the version the manifest's $schema names: a newer version needs its file.
+auditbot::test::JsonSchema published_schema(const nlohmann::json& m) {
+  const std::string url = m.at("$schema");
+  const auto at = url.find("/teams/v");
+  EXPECT_NE(at, std::string::npos) << url;
+  const std::string version = url.substr(at + 8, url.find('/', at + 8) - at - 8);
+  return auditbot::test::JsonSchema::load(std::string(AUDITBOT_SOURCE_DIR) +
+                                          "/tests/data/schemas/teams/v" + version +
+                                          "/MicrosoftTeams.schema.json");
+}
+
+TEST(TeamsManifest, IsValidAgainstMicrosoftsPublishedSchema) {
+  const auto m = manifest();
+  auto schema = published_schema(m);
+  const auto errors = schema.validate(m);
+  EXPECT_TRUE(errors.empty()) << errors_text(errors);
+}
+
+TEST(TeamsManifest, TheSchemaCheckCatchesWhatTeamsWouldRefuse) {
+  const auto m = manifest();
+  auto schema = published_schema(m);
+  ASSERT_TRUE(schema.validate(m).empty());
+  auto broken = [&](auto change) {
+    nlohmann::json copy = m;
+    change(copy);
+    return !schema.validate(copy).empty();
+  };
+  // "const" is draft-06, but the schema means it: a manifest names the version it is checked as.
+  EXPECT_TRUE(broken([](nlohmann::json& j) { j["manifestVersion"] = "1.18"; }));
+  EXPECT_TRUE(broken([](nlohmann::json& j) { j["id"] = "not-a-guid"; }));
+  EXPECT_TRUE(broken([](nlohmann::json& j) { j["developer"].erase("privacyUrl"); }));
+  EXPECT_TRUE(broken([](nlohmann::json& j) { j["developer"]["websiteUrl"] = "ftp://x.example"; }));
+  EXPECT_TRUE(broken([](nlohmann::json& j) { j["accentColor"] = "blue"; }));
+  EXPECT_TRUE(broken([](nlohmann::json& j) { j["bots"][0]["scopes"] = {"personal", "channel"}; }));
+  EXPECT_TRUE(broken([](nlohmann::json& j) { j["bots"][0]["supportsCalls"] = "yes"; }));
+  EXPECT_TRUE(broken([](nlohmann::json& j) { j["botsAndMore"] = true; }));  // unknown key
+  EXPECT_TRUE(broken([](nlohmann::json& j) { j["name"]["short"] = std::string(31, 'x'); }));
 }
 
 }  // namespace
