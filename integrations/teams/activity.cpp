@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
+#include <utility>
 
 #include "integrations/teams/cards.hpp"
 
@@ -118,6 +119,47 @@ std::optional<ButtonPress> read_press(const nlohmann::json& data) {
   return p;
 }
 
+// The conversation id without a `;messageid=<root>` suffix (a channel thread's own id).
+std::pair<std::string, std::string> split_thread(const std::string& conversation_id) {
+  static constexpr std::string_view kSep = ";messageid=";
+  const auto at = conversation_id.find(kSep);
+  if (at == std::string::npos) return {conversation_id, ""};
+  return {conversation_id.substr(0, at), conversation_id.substr(at + kSep.size())};
+}
+
+// composeExtension/submitAction from a message's "..." menu. Relied on (Microsoft Learn,
+// "Respond to the dialog submit action" and the Bot Framework MessagingExtensionAction /
+// MessageActionsPayload types): value.commandId, value.commandContext "message",
+// value.messagePayload {id, replyToId, body {contentType, content}, from {user {id,
+// aadObjectId, displayName} | application {displayName}}, linkToMessage}.
+std::optional<TrackMessage> read_track(const nlohmann::json& a, const MentionResolver& resolver) {
+  const auto& value = obj(a, "value");
+  if (str(value, "commandId") != kTrackCommandId || str(value, "commandContext") != "message") {
+    return std::nullopt;
+  }
+  const auto& msg = obj(value, "messagePayload");
+  TrackMessage m;
+  m.message_id = str(msg, "id");
+  if (m.message_id.empty()) return std::nullopt;
+  const auto& body = obj(msg, "body");
+  m.text = trim(str(body, "contentType") == "text" ? str(body, "content")
+                                                   : plain_text(str(body, "content")));
+  const auto& from = obj(msg, "from");
+  const auto& user = obj(from, "user");
+  std::string name = str(user, "displayName");
+  if (name.empty()) name = str(obj(from, "application"), "displayName");
+  std::optional<std::string> person;
+  if (resolver && !user.empty()) {
+    person = resolver(str(user, "id"), str(user, "aadObjectId"), name);
+  }
+  m.author = person ? *person : name;
+  const auto [channel, root] = split_thread(str(obj(a, "conversation"), "id"));
+  m.channel = channel;
+  m.thread = str(msg, "replyToId");
+  if (m.thread.empty() && root != m.message_id) m.thread = root;
+  return m;
+}
+
 }  // namespace
 
 nlohmann::json to_json(const ConversationRef& r) {
@@ -220,6 +262,13 @@ ParsedActivity parse_activity(const nlohmann::json& a, const MentionResolver& me
   }
   if (type == "invoke") {
     p.invoke = true;
+    if (str(a, "name") == "composeExtension/submitAction") {
+      if (auto track = read_track(a, mentions)) {
+        p.kind = ParsedActivity::Kind::track;
+        p.track = std::move(*track);
+      }
+      return p;
+    }
     if (str(a, "name") != "adaptiveCard/action") return p;
     const auto& action = obj(obj(a, "value"), "action");
     if (auto press = read_press(obj(action, "data"))) {
@@ -272,6 +321,12 @@ InboundEvent to_event(const ParsedActivity& a, const std::string& person) {
     case ParsedActivity::Kind::button:
       e.body = a.press;
       break;
+    case ParsedActivity::Kind::track:
+      e.place = {a.track.thread.empty() ? Place::Kind::channel : Place::Kind::thread,
+                 a.track.channel, a.track.thread};
+      e.platform_message_id = a.track.message_id;
+      e.body = a.track;
+      break;
     default:
       e.body = PersonJoined{};
       break;
@@ -287,6 +342,11 @@ nlohmann::json invoke_message_response(const std::string& text) {
 nlohmann::json invoke_card_response(const nlohmann::json& card) {
   return {
       {"statusCode", 200}, {"type", "application/vnd.microsoft.card.adaptive"}, {"value", card}};
+}
+
+nlohmann::json invoke_task_message_response(const std::string& text) {
+  // A message-extension action may answer with "another dialog"; type "message" shows text.
+  return {{"task", {{"type", "message"}, {"value", text}}}};
 }
 
 nlohmann::json invoke_error_response(int status, const std::string& message) {

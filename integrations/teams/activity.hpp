@@ -1,11 +1,12 @@
 // Bot Framework activities -> neutral InboundEvents: commands typed or after an @mention,
-// Action.Submit / Action.Execute presses, installs and uninstalls with conversation references.
+// card presses, "Track as audit request" message actions, installs and uninstalls.
 #pragma once
 
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "bot/event.hpp"
 
@@ -27,7 +28,7 @@ ConversationRef conversation_ref_from_json(const nlohmann::json& j);
 
 // One activity, read once: what kind it is and who sent it where.
 struct ParsedActivity {
-  enum class Kind { command, button, install, uninstall, ignored };
+  enum class Kind { command, button, track, install, uninstall, ignored };
   Kind kind = Kind::ignored;
   bool invoke = false;  // answered in the HTTP response (adaptiveCard/action)
   std::string id;       // activity id (dedup)
@@ -39,7 +40,11 @@ struct ParsedActivity {
   ConversationRef ref;            // sender and conversation
   std::string text;               // Kind::command: "ask @bob ..."
   ButtonPress press;              // Kind::button
+  TrackMessage track;             // Kind::track: the message the action was run on
 };
+
+// The manifest's message-action command (deploy/teams/manifest.json composeExtensions).
+inline constexpr std::string_view kTrackCommandId = "trackAuditRequest";
 
 // Maps a mentioned Teams user (29:..., aadObjectId, display name) to a directory person id.
 using MentionResolver = std::function<std::optional<std::string>(
@@ -59,5 +64,7 @@ std::string plain_text(std::string_view html);
 nlohmann::json invoke_message_response(const std::string& text);
 nlohmann::json invoke_card_response(const nlohmann::json& card);
 nlohmann::json invoke_error_response(int status, const std::string& message);
+// The composeExtension/submitAction answer: a dialog showing `text` to the person who ran it.
+nlohmann::json invoke_task_message_response(const std::string& text);
 
 }  // namespace auditbot::teams

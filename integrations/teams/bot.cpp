@@ -249,6 +249,8 @@ EndpointAnswer TeamsBot::handle(std::string_view authorization, const std::strin
   if (!person) {
     const std::string text =
         "I don't know you yet: ask an auditbot admin to add your work email to the people list.";
+    if (a.kind == ParsedActivity::Kind::track)
+      return {200, invoke_task_message_response(text).dump()};
     if (a.kind == ParsedActivity::Kind::command || a.kind == ParsedActivity::Kind::button) {
       if (a.invoke) return {200, invoke_message_response(text).dump()};
       send_reply(a.ref, card_activity(render_reply_card(Reply::fail(text)), text));
@@ -293,6 +295,10 @@ EndpointAnswer TeamsBot::handle(std::string_view authorization, const std::strin
   CapturingAck ack;
   router_.dispatch(e, ack);
   const Reply reply = ack.get().value_or(Reply::ok("Done."));
+  // A message action is answered in its dialog; statuses follow in the message's thread.
+  if (a.kind == ParsedActivity::Kind::track) {
+    return {200, invoke_task_message_response(reply.text).dump()};
+  }
   if (a.invoke) return {200, invoke_message_response(reply.text).dump()};
   send_reply(a.ref, card_activity(render_reply_card(reply), reply.text));
   return {200, ""};

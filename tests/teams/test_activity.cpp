@@ -144,6 +144,100 @@ TEST(TeamsActivity, MalformedActivitiesAreRefusedAndUnknownTypesIgnored) {
   EXPECT_EQ(parse_activity(foreign).kind, ParsedActivity::Kind::ignored);
 }
 
+json track_invoke(const std::string& conversation_id) {
+  auto a = base("invoke");
+  a["name"] = "composeExtension/submitAction";
+  a["conversation"] = {
+      {"id", conversation_id}, {"conversationType", "channel"}, {"tenantId", "t1"}};
+  a["value"] = {
+      {"commandId", "trackAuditRequest"},
+      {"commandContext", "message"},
+      {"data", {{"confirm", "true"}}},
+      {"messagePayload",
+       {{"id", "1700000000222"},
+        {"replyToId", "1700000000111"},
+        {"body",
+         {{"contentType", "html"},
+          {"content", "<p>Please send the AC-01 review &amp; its sign-off<br>for Q4</p>"}}},
+        {"from",
+         {{"user", {{"id", "29:ava"}, {"aadObjectId", "aad-ava"}, {"displayName", "Ava B"}}}}},
+        {"linkToMessage", "https://teams.microsoft.com/l/message/19:x/1700000000222"}}}};
+  return a;
+}
+
+MentionResolver knows_ava() {
+  return [](const std::string& id, const std::string& aad,
+            const std::string&) -> std::optional<std::string> {
+    if (id == "29:ava" && aad == "aad-ava") return "ava";
+    return std::nullopt;
+  };
+}
+
+TEST(TeamsActivity, TrackMessageActionCarriesTheMessageItsAuthorChannelAndThread) {
+  const auto p =
+      parse_activity(track_invoke("19:audit@thread.tacv2;messageid=1700000000111"), knows_ava());
+  ASSERT_EQ(p.kind, ParsedActivity::Kind::track);
+  EXPECT_TRUE(p.invoke);
+  EXPECT_EQ(p.track.text, "Please send the AC-01 review & its sign-off for Q4");
+  EXPECT_EQ(p.track.author, "ava");
+  EXPECT_EQ(p.track.channel, "19:audit@thread.tacv2");
+  EXPECT_EQ(p.track.message_id, "1700000000222");
+  EXPECT_EQ(p.track.thread, "1700000000111");
+  const auto e = to_event(p, "lena");
+  EXPECT_EQ(e.person, "lena");
+  EXPECT_EQ(e.event_id, "act-1");
+  EXPECT_EQ(e.place.kind, Place::Kind::thread);
+  EXPECT_EQ(e.place.channel, "19:audit@thread.tacv2");
+  const auto& m = std::get<TrackMessage>(e.body);
+  EXPECT_EQ(m.message_id, "1700000000222");
+  EXPECT_EQ(m.thread, "1700000000111");
+}
+
+TEST(TeamsActivity, TrackedRootPostHasNoThreadAndAnUnknownAuthorKeepsTheirName) {
+  auto a = track_invoke("19:audit@thread.tacv2;messageid=1700000000222");
+  a["value"]["messagePayload"].erase("replyToId");
+  auto p = parse_activity(a);
+  ASSERT_EQ(p.kind, ParsedActivity::Kind::track);
+  EXPECT_EQ(p.track.author, "Ava B");
+  EXPECT_EQ(p.track.channel, "19:audit@thread.tacv2");
+  EXPECT_EQ(p.track.thread, "");  // the message is the root itself
+  EXPECT_EQ(to_event(p, "lena").place.kind, Place::Kind::channel);
+
+  // A thread named only by the conversation id is taken from there.
+  a = track_invoke("19:audit@thread.tacv2;messageid=1700000000111");
+  a["value"]["messagePayload"].erase("replyToId");
+  p = parse_activity(a);
+  EXPECT_EQ(p.track.thread, "1700000000111");
+  p = parse_activity(track_invoke("19:audit@thread.tacv2"));
+  EXPECT_EQ(p.track.channel, "19:audit@thread.tacv2");
+  EXPECT_EQ(p.track.thread, "1700000000111");
+}
+
+TEST(TeamsActivity, MalformedOrForeignMessageActionsAreIgnoredNotCrashed) {
+  auto a = track_invoke("19:audit@thread.tacv2");
+  a["value"]["messagePayload"] = "not an object";
+  EXPECT_EQ(parse_activity(a).kind, ParsedActivity::Kind::ignored);
+  a = track_invoke("19:audit@thread.tacv2");
+  a["value"]["messagePayload"].erase("id");
+  EXPECT_EQ(parse_activity(a).kind, ParsedActivity::Kind::ignored);
+  a = track_invoke("19:audit@thread.tacv2");
+  a["value"]["messagePayload"]["body"] = nullptr;
+  a["value"]["messagePayload"]["from"] = json::array();
+  const auto p = parse_activity(a, knows_ava());
+  EXPECT_EQ(p.kind, ParsedActivity::Kind::track);
+  EXPECT_EQ(p.track.text, "");
+  EXPECT_EQ(p.track.author, "");
+  a = track_invoke("19:audit@thread.tacv2");
+  a["value"]["commandId"] = "somethingElse";
+  EXPECT_EQ(parse_activity(a).kind, ParsedActivity::Kind::ignored);
+  a = track_invoke("19:audit@thread.tacv2");
+  a["value"] = 42;
+  EXPECT_EQ(parse_activity(a).kind, ParsedActivity::Kind::ignored);
+  const auto r = invoke_task_message_response("Tracking this message as REQ-3.");
+  EXPECT_EQ(r["task"]["type"], "message");
+  EXPECT_EQ(r["task"]["value"], "Tracking this message as REQ-3.");
+}
+
 TEST(TeamsActivity, InvokeResponsesHaveTheDocumentedShape) {
   const auto m = invoke_message_response("Done");
   EXPECT_EQ(m["statusCode"], 200);

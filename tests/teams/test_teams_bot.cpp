@@ -19,6 +19,7 @@ using namespace std::chrono_literals;
 
 const std::string kApp = "app-0000-1111";
 const std::string kService = FakeTeamsCloud::kServiceUrl;
+const std::string kAuditorConv = "19:auditor@thread.tacv2";
 
 TeamsSigningKey& shared_key() {
   static TeamsSigningKey key("kid-1", {"msteams"});
@@ -35,7 +36,8 @@ Config teams_config(Config c) {
 
 class TeamsFlow : public ::testing::Test {
  protected:
-  Harness h;
+  // The auditor channel is a Teams channel here, so messages in it can be tracked.
+  Harness h{[](Config& c) { c.channels["auditor"] = kAuditorConv; }};
   FakeTeamsCloud cloud{shared_key()};
   Config config = teams_config(h.app().config());
   std::vector<std::chrono::milliseconds> sleeps;
@@ -88,6 +90,37 @@ class TeamsFlow : public ::testing::Test {
     auto a = activity("message", who);
     a["text"] = text;
     return post(a);
+  }
+  // "Track as audit request" run by `who` on message `msg_id` in a channel conversation.
+  json track_action(const std::string& who, const std::string& conversation,
+                    const std::string& msg_id, const std::string& text, std::string id = "") {
+    auto a = activity("invoke", who, std::move(id));
+    a["name"] = "composeExtension/submitAction";
+    a["conversation"] = {{"id", conversation + ";messageid=" + msg_id},
+                         {"conversationType", "channel"},
+                         {"tenantId", "tenant-1"}};
+    a["value"] = {
+        {"commandId", "trackAuditRequest"},
+        {"commandContext", "message"},
+        {"data", {{"confirm", "true"}}},
+        {"messagePayload",
+         {{"id", msg_id},
+          {"body", {{"contentType", "html"}, {"content", "<p>" + text + "</p>"}}},
+          {"from",
+           {{"user", {{"id", "29:ava"}, {"aadObjectId", "aad-ava"}, {"displayName", "Ava B"}}}}}}}};
+    return a;
+  }
+  // Lets the bot post in a channel (the app installed in its team).
+  void install_in_channel(const std::string& who, const std::string& conversation) {
+    auto a = activity("conversationUpdate", who);
+    a["conversation"] = {
+        {"id", conversation}, {"conversationType", "channel"}, {"tenantId", "tenant-1"}};
+    a["membersAdded"] = json::array({{{"id", "28:" + kApp}}});
+    ASSERT_EQ(post(a).status, 200u);
+  }
+  static std::string answer_text(const teams::EndpointAnswer& a) {
+    const auto body = json::parse(a.body, nullptr, false);
+    return body.is_object() ? body["task"].value("value", "") : "";
   }
   std::size_t drain() {
     OutboxDispatcher d(queue, bot);
@@ -414,6 +447,69 @@ TEST_F(TeamsFlow, SendsArePacedPerConversation) {
     connector.send(ref, json{{"type", "message"}, {"text", "x"}});
   EXPECT_EQ(cloud.activities(conv_of("bob")).size(), 10u);
   ASSERT_FALSE(sleeps.empty());  // the 8th send in one second waited
+}
+
+TEST_F(TeamsFlow, TrackingAnAuditorChannelMessageCreatesARequestAnsweredInItsThread) {
+  install_in_channel("lena", kAuditorConv);
+  install("bob");
+  drain();
+
+  const auto track =
+      track_action("lena", kAuditorConv, "1700000000111",
+                   "Please share the AC-01 access review &amp; sign-off for Q4", "track-1");
+  const auto answer = post(track);
+  ASSERT_EQ(answer.status, 200u);
+  EXPECT_THAT(answer_text(answer), HasSubstr("REQ-1"));
+  const auto req = h.item("REQ-1");
+  EXPECT_EQ(req.at("owner"), "bob");
+  EXPECT_EQ(req.at("text"), "Please share the AC-01 access review & sign-off for Q4");
+  EXPECT_EQ(req.at("requested_by"), "Ava B");
+  EXPECT_EQ(req.at("thread"), kAuditorConv + "/1700000000111");
+  EXPECT_EQ(req.at("reply_thread"), "1700000000111");
+
+  // The auditor sees each status as a reply under their own message.
+  const std::string thread = kAuditorConv + ";messageid=1700000000111";
+  drain();
+  ASSERT_EQ(cloud.activities(thread).size(), 1u);
+  EXPECT_TRUE(cloud.activities(kAuditorConv).empty());
+  say("bob", "request REQ-1 start");
+  EXPECT_EQ(h.item("REQ-1").at("status"), "in_progress");
+  drain();
+  const auto replies = cloud.activities(thread);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_THAT(replies[1].dump(), HasSubstr("REQ-1"));
+
+  // The same invoke redelivered still leaves one request and changes nothing.
+  const auto audit_before = h.audit_entries().size();
+  const auto keys_before = h.redis_key_count();
+  const auto again = post(track);
+  EXPECT_EQ(again.status, 200u);
+  EXPECT_THAT(answer_text(again), HasSubstr("REQ-1"));
+  EXPECT_TRUE(h.item("REQ-2").empty());
+  EXPECT_EQ(h.audit_entries().size(), audit_before);
+  EXPECT_EQ(h.redis_key_count(), keys_before);
+  EXPECT_TRUE(verify_audit_log(h.app().store()).ok);
+}
+
+TEST_F(TeamsFlow, TrackingAMessageInAnotherChannelIsRefusedAndWritesNothing) {
+  install("lena");
+  drain();
+  const auto keys_before = h.redis_key_count();
+  const auto answer =
+      post(track_action("lena", "19:random@thread.tacv2", "1700000000999", "AC-01 lunch?"));
+  ASSERT_EQ(answer.status, 200u);
+  EXPECT_EQ(answer_text(answer), "Only messages in the auditor channel can be tracked.");
+  EXPECT_EQ(h.redis_key_count(), keys_before);
+  EXPECT_TRUE(h.item("REQ-1").empty());
+}
+
+TEST_F(TeamsFlow, AMessageActionWithoutAMessageIsAnsweredNotCrashed) {
+  install("lena");
+  auto a = track_action("lena", kAuditorConv, "1700000000111", "AC-01");
+  a["value"]["messagePayload"] = json::array();
+  const auto answer = post(a);
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_TRUE(h.item("REQ-1").empty());
 }
 
 }  // namespace
