@@ -54,6 +54,13 @@ class SlackRecovery : public ::testing::Test {
     return n;
   }
 
+  // Runs one dispatcher drain over `outbox`, which is also its ledger, as serve does.
+  std::size_t drain(RedisDurableOutbox& outbox) {
+    DispatcherOptions opts;
+    opts.ledger = &outbox;
+    return OutboxDispatcher(outbox, *deliverer, opts).drain();
+  }
+
   std::size_t history_calls() {
     return fake.server().requests_to("/api/conversations.history").size();
   }
@@ -80,9 +87,7 @@ TEST_F(SlackRecovery, PostedBeforeTheCrashIsFoundByMetadataAndNotPostedAgain) {
   store.client().command({"DEL", store.keys().message_ref("campaign:SEC-01:bob")});
 
   RedisDurableOutbox live(store, "live", 0ms);
-  DispatcherOptions opts;
-  opts.ledger = &live;
-  OutboxDispatcher(live, *deliverer, opts).drain();
+  drain(live);
 
   EXPECT_EQ(posts_of(id), 1);  // not sent twice
   EXPECT_EQ(live.pending(), 0u);
@@ -107,9 +112,7 @@ TEST_F(SlackRecovery, PostedAndReferencedIsFoundFromTheMessageRef) {
   ASSERT_EQ(deliverer->deliver(claimed[0]).status, DeliveryResult::Status::delivered);
 
   RedisDurableOutbox live(store, "live", 0ms);
-  DispatcherOptions opts;
-  opts.ledger = &live;
-  OutboxDispatcher(live, *deliverer, opts).drain();
+  drain(live);
   EXPECT_EQ(posts_of(id), 1);
   EXPECT_EQ(live.pending(), 0u);
   EXPECT_EQ(history_calls(), 0u);
@@ -122,18 +125,14 @@ TEST_F(SlackRecovery, NeverPostedIsDeliveredOnceAfterRecovery) {
   const std::string other = queue("bob", "campaign:SEC-02:bob");
   {
     RedisDurableOutbox first(store, "first", 0ms);
-    DispatcherOptions opts;
-    opts.ledger = &first;
-    ASSERT_EQ(OutboxDispatcher(first, *deliverer, opts).drain(), 1u);
+    ASSERT_EQ(drain(first), 1u);
   }
   RedisDurableOutbox dead(store, "dead", 0ms);
   const std::string id = queue("bob", "campaign:SEC-01:bob");
   ASSERT_EQ(dead.claim(10, 0ms).size(), 1u);  // and then it died
 
   RedisDurableOutbox live(store, "live", 0ms);
-  DispatcherOptions opts;
-  opts.ledger = &live;
-  EXPECT_EQ(OutboxDispatcher(live, *deliverer, opts).drain(), 1u);
+  EXPECT_EQ(drain(live), 1u);
   EXPECT_EQ(posts_of(id), 1);
   EXPECT_EQ(posts_of(other), 1);
   EXPECT_GE(history_calls(), 1u);  // it did look before sending
@@ -200,9 +199,7 @@ TEST_F(SlackRecovery, ThreadReplyPostedBeforeTheCrashIsFoundInItsThread) {
   }
 
   RedisDurableOutbox live(store, "live", 0ms);
-  DispatcherOptions opts;
-  opts.ledger = &live;
-  OutboxDispatcher(live, *deliverer, opts).drain();
+  drain(live);
 
   EXPECT_EQ(posts_of(id), 1);  // not sent twice
   EXPECT_EQ(live.pending(), 0u);

@@ -101,6 +101,14 @@ class SlackEventsTest : public ::testing::Test {
         "/api/conversations.history");
   }
 
+  // A "Track as audit request" message shortcut on `message`, pressed by Lena in `channel`.
+  json track_shortcut(const std::string& trigger, const std::string& channel, const json& message) {
+    return {{"type", "message_action"},  {"callback_id", "track_audit_request"},
+            {"trigger_id", trigger},     {"response_url", fake.response_url(trigger)},
+            {"user", {{"id", "ULENA"}}}, {"channel", {{"id", channel}}},
+            {"message", message}};
+  }
+
   json reaction(const std::string& who, const std::string& emoji, const std::string& channel,
                 const std::string& ts) {
     return {{"type", "reaction_added"},
@@ -199,18 +207,12 @@ TEST_F(SlackEventsTest, ReactionBySomeoneWithoutTheRoleChangesNothing) {
 }
 
 TEST_F(SlackEventsTest, MessageShortcutTracksTheMessage) {
-  json p = {{"type", "message_action"},
-            {"callback_id", "track_audit_request"},
-            {"trigger_id", "TS1"},
-            {"response_url", fake.response_url("s1")},
-            {"user", {{"id", "ULENA"}}},
-            {"channel", {{"id", "C-AUDIT"}}},
-            {"message",
-             {{"type", "message"},
-              {"user", "UAVA"},
-              {"ts", "1700000000.000500"},
-              {"thread_ts", "1700000000.000400"},
-              {"text", "Need the <@UBOB> CC6.1 review"}}}};
+  json p = track_shortcut("s1", "C-AUDIT",
+                          {{"type", "message"},
+                           {"user", "UAVA"},
+                           {"ts", "1700000000.000500"},
+                           {"thread_ts", "1700000000.000400"},
+                           {"text", "Need the <@UBOB> CC6.1 review"}});
   auto a = interact(p);
   EXPECT_EQ(a.status, 200u);
   const auto req = h.item("REQ-1");
@@ -223,7 +225,7 @@ TEST_F(SlackEventsTest, MessageShortcutTracksTheMessage) {
   EXPECT_THAT(replies[0].dump(), HasSubstr("REQ-1"));
   // Another shortcut (unknown callback_id) does nothing.
   p["callback_id"] = "something_else";
-  p["trigger_id"] = "TS2";
+  p["trigger_id"] = "s2";
   interact(p);
   EXPECT_TRUE(h.item("REQ-2").empty());
 }
@@ -231,18 +233,12 @@ TEST_F(SlackEventsTest, MessageShortcutTracksTheMessage) {
 // Statuses of tracked messages reach Slack as replies in the auditor's thread: under the
 // parent when the tracked message was itself a reply, under the message itself otherwise.
 TEST_F(SlackEventsTest, StatusUpdatesOfATrackedMessageArePostedInItsThread) {
-  interact({{"type", "message_action"},
-            {"callback_id", "track_audit_request"},
-            {"trigger_id", "TT1"},
-            {"response_url", fake.response_url("t1")},
-            {"user", {{"id", "ULENA"}}},
-            {"channel", {{"id", "C-AUDIT"}}},
-            {"message",
-             {{"type", "message"},
-              {"user", "UAVA"},
-              {"ts", "1700000000.000500"},
-              {"thread_ts", "1700000000.000400"},
-              {"text", "And the CC6.1 access review for Q3"}}}});
+  interact(track_shortcut("t1", "C-AUDIT",
+                          {{"type", "message"},
+                           {"user", "UAVA"},
+                           {"ts", "1700000000.000500"},
+                           {"thread_ts", "1700000000.000400"},
+                           {"text", "And the CC6.1 access review for Q3"}}));
   history_holds({{"type", "message"},
                  {"user", "UAVA"},
                  {"ts", "1700000000.000600"},
@@ -298,13 +294,7 @@ TEST_F(SlackEventsTest, StatusUpdatesOfATrackedMessageArePostedInItsThread) {
 }
 
 TEST_F(SlackEventsTest, MessageShortcutOutsideTheAuditorChannelIsRefused) {
-  json p = {{"type", "message_action"},
-            {"callback_id", "track_audit_request"},
-            {"trigger_id", "TS3"},
-            {"response_url", fake.response_url("s3")},
-            {"user", {{"id", "ULENA"}}},
-            {"channel", {{"id", "C-RANDOM"}}},
-            {"message", {{"user", "UAVA"}, {"ts", "9.9"}, {"text", "lunch?"}}}};
+  json p = track_shortcut("s3", "C-RANDOM", {{"user", "UAVA"}, {"ts", "9.9"}, {"text", "lunch?"}});
   const auto audit = h.audit_entries().size();
   interact(p);
   EXPECT_TRUE(h.item("REQ-1").empty());
