@@ -3,6 +3,7 @@
 #include "integrations/http/https_client.hpp"
 
 #include <openssl/ssl.h>
+#include <poll.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -124,6 +125,14 @@ struct Connection {
   beast::flat_buffer buffer;
   explicit Connection(ssl::context& ctx) : stream(ioc, ctx) {}
 
+  // An idle HTTP/1.1 connection has no answer outstanding, so anything the server sent on
+  // it since (a TLS close_notify, a FIN, a reset) means it closed the connection.
+  bool closed_by_peer() {
+    if (buffer.size() > 0) return true;
+    pollfd p{beast::get_lowest_layer(stream).socket().native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, 0) != 0;
+  }
+
   // Runs one coroutine on this connection's own io_context to completion.
   template <class Awaitable>
   void run(Awaitable&& a) {
@@ -170,8 +179,14 @@ asio::awaitable<void> open(Connection& c, const Url& url, const ClientOptions& o
   if (hec) fail(HttpError::Kind::tls, hec, "TLS handshake with", url);
 }
 
-// Sends one request and reads the answer. `sent_nothing` tells the caller a failure
-// happened before the server could have acted (safe to retry on a fresh connection).
+bool idempotent(bhttp::verb v) {
+  return v == bhttp::verb::get || v == bhttp::verb::head || v == bhttp::verb::put ||
+         v == bhttp::verb::delete_ || v == bhttp::verb::options;
+}
+
+// Sends one request and reads the answer. `retryable` tells the caller the connection was
+// closed under a request that sending again on a fresh connection cannot duplicate: the
+// request never went out whole, or it is idempotent and no answer byte arrived.
 asio::awaitable<void> exchange(Connection& c, const Url& url,
                                const bhttp::request<bhttp::string_body>& req,
                                const ClientOptions& o, Response& out, bool& retryable) {
@@ -189,7 +204,7 @@ asio::awaitable<void> exchange(Connection& c, const Url& url,
   auto [rec, m] = co_await bhttp::async_read(c.stream, c.buffer, parser, kAwait);
   (void)m;
   if (rec) {
-    retryable = is_closed(rec) && !parser.got_some();
+    retryable = is_closed(rec) && !parser.got_some() && idempotent(req.method());
     fail(HttpError::Kind::protocol, rec, "read from", url);
   }
   auto res = parser.release();
@@ -221,9 +236,10 @@ Response Client::send(const Request& request) {
     if (attempt == 0) {
       std::lock_guard lock(impl_->mu);
       auto& q = impl_->idle[pool_key];
-      if (!q.empty()) {
+      while (!conn && !q.empty()) {
         conn = std::move(q.back());
         q.pop_back();
+        if (conn->closed_by_peer()) conn.reset();  // the server's idle timeout ended it
       }
     }
     const bool reused = conn != nullptr;
@@ -236,7 +252,7 @@ Response Client::send(const Request& request) {
     try {
       conn->run(exchange(*conn, url, req, options_, out, retryable));
     } catch (const HttpError&) {
-      if (reused && retryable) continue;  // the server had closed the idle connection
+      if (reused && retryable) continue;  // closed just as it was reused
       throw;
     }
     if (out.headers["connection"] == "keep-alive") {

@@ -66,8 +66,11 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Thread-safe. Reuses an idle connection to the host when there is one; a request on
-  // a reused connection that the server had closed is retried once on a fresh one.
+  // Thread-safe. Reuses an idle connection to the host when the server has not closed it
+  // meanwhile. When a reused connection turns out closed anyway, the request is sent again
+  // on a fresh one only if the server cannot have acted on it: the write failed, or the
+  // method is idempotent. A POST whose answer never came is an error (HttpError::closed),
+  // so the caller decides whether sending it twice is safe.
   Response send(const Request& request);
   const ClientOptions& options() const { return options_; }
 

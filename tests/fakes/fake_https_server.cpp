@@ -257,6 +257,10 @@ struct FakeHttpsServer::Impl : std::enable_shared_from_this<FakeHttpsServer::Imp
       auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
       (void)wn;
       if (wec || !res.keep_alive()) co_return;
+      if (a.close_after) {
+        beast::get_lowest_layer(stream).socket().close();
+        co_return;
+      }
     }
   }
 };

@@ -31,6 +31,7 @@ struct FakeResponse {
   std::string content_type = "application/json; charset=utf-8";
   bool drop = false;                   // close the connection without answering
   std::chrono::milliseconds delay{0};  // answer late (slow response)
+  bool close_after = false;            // answer as keep-alive, then close (a server's idle timeout)
 
   static FakeResponse json(std::string body) {
     FakeResponse r;

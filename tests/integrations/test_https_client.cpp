@@ -1,6 +1,8 @@
 // The shared HTTPS client against the fake server: verification, keep-alive, faults.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "integrations/http/https_client.hpp"
 #include "tests/fakes/fake_https_server.hpp"
 #include "tests/fakes/test_ca.hpp"
@@ -145,6 +147,41 @@ TEST(HttpsClient, ReusesOneConnectionForManyRequests) {
     EXPECT_EQ(client.send({bhttp::verb::get, server.base_url() + "/x", {}, "", ""}).status, 200u);
   }
   EXPECT_EQ(server.requests().size(), 5u);
+}
+
+// The server closed the pooled connection while it sat idle: the next POST goes out once,
+// on a fresh connection, and succeeds.
+TEST(HttpsClient, AConnectionTheServerClosedWhileIdleIsNotReused) {
+  FakeHttpsServer server([](const RecordedRequest&) { return FakeResponse::json("{}"); });
+  auto answered_then_closed = FakeResponse::json("{}");
+  answered_then_closed.close_after = true;
+  server.inject(answered_then_closed);
+  http::Client client(trusting_test_ca());
+  EXPECT_EQ(client.send({bhttp::verb::get, server.base_url() + "/x", {}, "", ""}).status, 200u);
+  std::this_thread::sleep_for(200ms);  // the close reaches the client
+  EXPECT_EQ(client.send({bhttp::verb::post, server.base_url() + "/y", {}, "b", ""}).status, 200u);
+  EXPECT_EQ(server.requests_to("/y").size(), 1u);
+}
+
+// The connection broke after a POST went out on it and before any answer: the server may
+// have acted, so the client does not send it again; a GET in the same spot is sent again.
+TEST(HttpsClient, APostWhoseAnswerNeverCameIsNotSentAgainButAGetIs) {
+  FakeHttpsServer server([](const RecordedRequest&) { return FakeResponse::json("{}"); });
+  http::Client client(trusting_test_ca());
+  EXPECT_EQ(client.send({bhttp::verb::get, server.base_url() + "/x", {}, "", ""}).status, 200u);
+  server.inject(FakeResponse::dropped());
+  try {
+    client.send({bhttp::verb::post, server.base_url() + "/post", {}, "b", ""});
+    FAIL() << "expected an error";
+  } catch (const http::HttpError& e) {
+    EXPECT_EQ(e.kind(), http::HttpError::Kind::closed);
+  }
+  EXPECT_EQ(server.requests_to("/post").size(), 1u);
+
+  EXPECT_EQ(client.send({bhttp::verb::get, server.base_url() + "/x", {}, "", ""}).status, 200u);
+  server.inject(FakeResponse::dropped());
+  EXPECT_EQ(client.send({bhttp::verb::get, server.base_url() + "/get", {}, "", ""}).status, 200u);
+  EXPECT_EQ(server.requests_to("/get").size(), 2u);
 }
 
 TEST(HttpsClient, PlainHttpUrlsAreRejected) {
