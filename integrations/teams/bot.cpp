@@ -418,14 +418,21 @@ DeliveryResult TeamsBot::send_card(ConversationRef ref, const Message& m,
   }
 }
 
-DeliveryResult PreferTeamsDeliverer::deliver(const OutboxEntry& e) {
+Deliverer& PreferTeamsDeliverer::route(const OutboxEntry& e) {
   const auto& to = e.message.to;
-  if (to.kind == Recipient::Kind::person ? teams_.reachable(to.id)
-                                         : teams_.channel_reference(to.id).has_value()) {
-    return teams_.deliver(e);
-  }
-  if (fallback_) return fallback_->deliver(e);
-  return teams_.deliver(e);
+  const bool on_teams = to.kind == Recipient::Kind::person
+                            ? teams_.reachable(to.id)
+                            : teams_.channel_reference(to.id).has_value();
+  if (on_teams || !fallback_) return teams_;
+  return *fallback_;
+}
+
+DeliveryResult PreferTeamsDeliverer::deliver(const OutboxEntry& e) {
+  return route(e).deliver(e);
+}
+
+std::optional<std::string> PreferTeamsDeliverer::find_delivered(const OutboxEntry& e) {
+  return route(e).find_delivered(e);
 }
 
 }  // namespace auditbot::teams

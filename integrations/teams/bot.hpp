@@ -77,8 +77,14 @@ class PreferTeamsDeliverer final : public Deliverer {
  public:
   PreferTeamsDeliverer(TeamsBot& teams, Deliverer* fallback) : teams_(teams), fallback_(fallback) {}
   DeliveryResult deliver(const OutboxEntry& e) override;
+  // A recovered entry that goes through the fallback is looked up there (Slack keeps the
+  // outbox id in the message's metadata); Teams cannot list what it was sent.
+  std::optional<std::string> find_delivered(const OutboxEntry& e) override;
 
  private:
+  // The deliverer `e` goes through now.
+  Deliverer& route(const OutboxEntry& e);
+
   TeamsBot& teams_;
   Deliverer* fallback_;
 };

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "integrations/redis/durable_outbox.hpp"
 #include "integrations/redis/outbox_queue.hpp"
 #include "integrations/teams/bot.hpp"
 #include "tests/fakes/teams_cloud.hpp"
@@ -420,6 +421,52 @@ TEST_F(TeamsFlow, BlockedBotMarksThePersonUnreachableAndTellsTheLiaison) {
     told |= act.dump().find("Cannot reach a person in Teams") != std::string::npos;
   }
   EXPECT_TRUE(told);
+}
+
+// Serve with Slack beside Teams: a replica died after handing two DMs over, one to a person
+// on Teams, one to a person reached through Slack. On recovery the Slack one is looked up
+// on Slack (which has it: not sent again); Teams cannot be asked, so its DM goes out.
+TEST_F(TeamsFlow, RecoveredEntriesAreLookedUpOnThePlatformTheyGoTo) {
+  struct SlackSide final : Deliverer {
+    std::vector<std::string> looked_up;
+    int sent = 0;
+    DeliveryResult deliver(const OutboxEntry&) override {
+      ++sent;
+      return {};
+    }
+    std::optional<std::string> find_delivered(const OutboxEntry& e) override {
+      looked_up.push_back(e.message.to.id);
+      return "1700000000.000100";
+    }
+  } slack;
+  install("bob");
+  Store& store = h.app().store();
+  auto queue_dm = [&](const std::string& person) {
+    Txn t;
+    Message m;
+    m.to = Recipient::person(person);
+    m.key = "campaign:SEC-01:" + person;
+    m.text = "Please acknowledge SEC-01";
+    const std::string id = t.send(m);
+    EXPECT_TRUE(store.commit(t).ok());
+    return id;
+  };
+  const std::string to_bob = queue_dm("bob");
+  const std::string to_kenji = queue_dm("kenji");
+  RedisDurableOutbox dead(store, "dead", 0ms);
+  ASSERT_EQ(dead.claim(10, 0ms).size(), 2u);  // and then it died
+
+  RedisDurableOutbox live(store, "live", 0ms);
+  teams::PreferTeamsDeliverer both(bot, &slack);
+  DispatcherOptions opts;
+  opts.ledger = &live;
+  EXPECT_EQ(OutboxDispatcher(live, both, opts).drain(), 2u);  // both settled
+  EXPECT_EQ(slack.looked_up, std::vector<std::string>{"kenji"});
+  EXPECT_EQ(slack.sent, 0);  // found on Slack: not posted again
+  EXPECT_EQ(live.find(to_kenji), std::optional<std::string>("1700000000.000100"));
+  EXPECT_EQ(cloud.activities(conv_of("bob")).size(), 1u);
+  EXPECT_TRUE(live.find(to_bob).has_value());
+  EXPECT_EQ(live.pending(), 0u);
 }
 
 TEST_F(TeamsFlow, TokenIsCachedAndRefreshedOnceShortlyBeforeExpiry) {
