@@ -1,6 +1,7 @@
 // The command grammar: a hand-written tokenizer (no std::regex: it runs on every request)
 // and the Args cursor whose errors name what was expected and what was typed.
 #include "bot/grammar.hpp"
+#include "bot/text.hpp"
 
 #include <array>
 #include <charconv>
@@ -31,13 +32,6 @@ char to_lower(char c) {
 }
 char to_upper(char c) {
   return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = to_lower(c);
-  return out;
 }
 
 std::string upper(std::string_view s) {

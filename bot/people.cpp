@@ -1,5 +1,6 @@
 // The people directory: lookups by id, email and platform ids, and mention resolution.
 #include "bot/people.hpp"
+#include "bot/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,26 +8,7 @@
 
 namespace auditbot {
 
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // Indexes hold positions, not pointers, so a copied Directory stays correct.
 Directory::Directory(std::vector<Person> people, std::string org_timezone)
@@ -73,15 +55,16 @@ const Person* Directory::find_by_email(std::string_view email) const {
 }
 
 const Person* Directory::find_by_slack_id(std::string_view slack_id) const {
-  return lookup(people_, by_slack_id_, std::string(trim(slack_id)));
+  return lookup(people_, by_slack_id_, trim(slack_id));
 }
 
 const Person* Directory::find_by_teams_id(std::string_view teams_id) const {
   return lookup(people_, by_teams_id_, lower(trim(teams_id)));
 }
 
-const Person* Directory::resolve_mention(std::string_view mention) const {
-  mention = trim(mention);
+const Person* Directory::resolve_mention(std::string_view raw) const {
+  const std::string trimmed = trim(raw);
+  std::string_view mention = trimmed;
   if (!mention.empty() && mention.front() == '@') {
     mention.remove_prefix(1);
   }

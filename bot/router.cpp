@@ -1,6 +1,7 @@
 // The router: finds the actor, picks the command or button handler, and turns whatever the
 // handler throws into the one reply the person sees (user errors as is, the rest generic).
 #include "bot/router.hpp"
+#include "bot/text.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -20,14 +21,6 @@ constexpr std::string_view kHelpSummary = "List every command, or show how to us
 constexpr std::string_view kUnknownPerson =
     "I don't know who you are yet: ask a compliance admin to add you to auditbot's people list.";
 constexpr std::size_t kMaxShownVerb = 40;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Only the first line: a syntax reply is the error line plus the usage line, nothing more.
 std::string_view first_line(std::string_view s) {

@@ -1,6 +1,7 @@
 // Loads auditbot.yaml: environment overrides are written onto the YAML tree first, then one
 // strict reader walks the tree, records every key it consumed and rejects the rest.
 #include "config/config.hpp"
+#include "bot/text.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -33,23 +34,6 @@ std::string_view to_string(Role r) {
 }
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string trim(std::string_view s) {
-  const auto* ws = " \t\r\n";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) {
-    return {};
-  }
-  auto e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
-}
 
 std::vector<std::string> split_list(std::string_view s) {
   std::vector<std::string> out;

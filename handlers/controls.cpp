@@ -1,4 +1,5 @@
 #include "handlers/controls.hpp"
+#include "bot/text.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -35,19 +36,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
     start = end + 1;
   }
   return out;
-}
-
-std::string trim(std::string_view s) {
-  const auto* ws = " \t\r\n";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return std::string(s.substr(b, s.find_last_not_of(ws) - b + 1));
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 bool valid_control_id(const std::string& id) {

@@ -1,4 +1,5 @@
 #include "handlers/evidence.hpp"
+#include "bot/text.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -65,12 +66,6 @@ std::string label_for(std::string_view cadence, Date start) {
 
 bool overlaps(const Period& a, Date start, Date end) {
   return sys_days(a.start) <= sys_days(end) && sys_days(start) <= sys_days(a.end);
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::string hmac_hex(const std::string& key, const std::string& data) {

@@ -1,4 +1,5 @@
 #include "handlers/findings.hpp"
+#include "bot/text.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -17,13 +18,6 @@ constexpr std::string_view kUsage =
     "return \"why\"|gap <severity> [owner @p] [\"title\"]|export]";
 constexpr std::size_t kMaxText = 4000;
 constexpr std::size_t kMaxField = 2000;
-
-std::string trim(std::string_view s) {
-  const auto* ws = " \t\r\n";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return std::string(s.substr(b, s.find_last_not_of(ws) - b + 1));
-}
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string out;

@@ -1,4 +1,5 @@
 #include "handlers/requests.hpp"
+#include "bot/text.hpp"
 
 #include <algorithm>
 #include <set>
@@ -17,19 +18,6 @@ constexpr std::string_view kUsage =
     "<link> [\"note\"]|note \"text\"|send|return \"why\"|follow-up \"text\"|accept]  |  "
     "/soc2 request triage";
 constexpr std::size_t kMaxText = 4000;
-
-std::string trim(std::string_view s) {
-  const auto* ws = " \t\r\n";
-  auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return std::string(s.substr(b, s.find_last_not_of(ws) - b + 1));
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string upper(std::string s) {
   for (auto& c : s)

@@ -1,6 +1,7 @@
 // HTTPS client: one io_context per pooled connection so a blocking call can run its own
 // async operations with Beast's per-operation timeouts.
 #include "integrations/http/https_client.hpp"
+#include "bot/text.hpp"
 
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -35,13 +36,6 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;

@@ -1,5 +1,6 @@
 // Reads Bot Framework activities into neutral events.
 #include "integrations/teams/activity.hpp"
+#include "bot/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -20,13 +21,6 @@ const nlohmann::json& obj(const nlohmann::json& j, const char* key) {
   static const nlohmann::json empty = nlohmann::json::object();
   const auto it = j.find(key);
   return (it != j.end() && it->is_object()) ? *it : empty;
-}
-
-std::string trim(std::string s) {
-  auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-  return s;
 }
 
 bool starts_with_word(const std::string& s, std::string_view word) {
@@ -266,6 +260,11 @@ ParsedActivity parse_activity(const nlohmann::json& a, const MentionResolver& me
       if (auto track = read_track(a, mentions)) {
         p.kind = ParsedActivity::Kind::track;
         p.track = std::move(*track);
+        // The manifest's toggle parameter comes back in value.data as "true"/"false".
+        const auto& data = obj(obj(a, "value"), "data");
+        if (const auto it = data.find("confirm"); it != data.end()) {
+          p.track_declined = !(*it == true || (it->is_string() && lower(it->get<std::string>()) == "true"));
+        }
       }
       return p;
     }

@@ -41,6 +41,7 @@ struct ParsedActivity {
   std::string text;               // Kind::command: "ask @bob ..."
   ButtonPress press;              // Kind::button
   TrackMessage track;             // Kind::track: the message the action was run on
+  bool track_declined = false;    // Kind::track: the dialog's "Track this message" was off
 };
 
 // The manifest's message-action command (deploy/teams/manifest.json composeExtensions).

@@ -1,5 +1,6 @@
 // Teams endpoint and deliverer.
 #include "integrations/teams/bot.hpp"
+#include "bot/text.hpp"
 
 #include <algorithm>
 
@@ -21,11 +22,6 @@ class CapturingAck final : public Ack {
  private:
   std::optional<Reply> reply_;
 };
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::map<std::string, std::string> ref_fields(const ConversationRef& r, bool personal) {
   return {{"service_url", r.service_url},
@@ -245,6 +241,11 @@ EndpointAnswer TeamsBot::handle(std::string_view authorization, const std::strin
                     : EndpointAnswer{200, ""};
   }
 
+  if (a.kind == ParsedActivity::Kind::track && a.track_declined) {
+    return {200,
+            invoke_task_message_response("Not tracked: \"Track this message\" was off.").dump()};
+  }
+
   const auto person = resolve_person(a);
   if (!person) {
     const std::string text =
@@ -284,8 +285,10 @@ EndpointAnswer TeamsBot::handle(std::string_view authorization, const std::strin
     return {200, ""};
   }
 
-  // A person writing to the bot 1:1 is also a way to learn where to reach them.
-  if (a.conversation_type.empty() || a.conversation_type == "personal") {
+  // A person writing to the bot 1:1 is also a way to learn where to reach them. Not from a
+  // message action: it may run in a chat between people that the bot is not part of.
+  if (a.kind != ParsedActivity::Kind::track &&
+      (a.conversation_type.empty() || a.conversation_type == "personal")) {
     const auto ref = reference_for(*person);
     if (!ref || ref->conversation_id != a.ref.conversation_id) store_reference(a, *person);
   }

@@ -1,5 +1,6 @@
 // The fake Slack's answers.
 #include "tests/fakes/fake_slack.hpp"
+#include "bot/text.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -16,12 +17,6 @@ std::string upper(std::string s) {
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
 }
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // key=value&... with %XX and '+' decoded.
 std::map<std::string, std::string> parse_form(const std::string& body) {
   std::map<std::string, std::string> out;

@@ -550,6 +550,46 @@ TEST_F(TeamsFlow, TrackingAMessageInAnotherChannelIsRefusedAndWritesNothing) {
   EXPECT_TRUE(h.item("REQ-1").empty());
 }
 
+TEST_F(TeamsFlow, TrackingWithTheSwitchOffTracksNothing) {
+  install_in_channel("lena", kAuditorConv);
+  drain();
+  const auto keys_before = h.redis_key_count();
+  const auto audit_before = h.audit_entries().size();
+  auto a = track_action("lena", kAuditorConv, "1700000000222", "AC-01 please");
+  a["value"]["data"]["confirm"] = "false";
+  const auto answer = post(a);
+  ASSERT_EQ(answer.status, 200u);
+  EXPECT_THAT(answer_text(answer), HasSubstr("Not tracked"));
+  EXPECT_TRUE(h.item("REQ-1").empty());
+  EXPECT_EQ(h.redis_key_count(), keys_before);
+  EXPECT_EQ(h.audit_entries().size(), audit_before);
+  drain();
+  EXPECT_TRUE(cloud.activities(kAuditorConv + ";messageid=1700000000222").empty());
+}
+
+// A message action run in a chat between people (which Teams may also call "personal") is
+// not the person's 1:1 with the bot: their DMs keep going to that 1:1.
+TEST_F(TeamsFlow, AMessageActionInAPeoplesChatDoesNotMoveThePersonsDms) {
+  install("lena");
+  auto a = track_action("lena", "a:chat-lena-ava", "1700000000333", "AC-01 lunch?");
+  a["conversation"]["conversationType"] = "personal";
+  ASSERT_EQ(post(a).status, 200u);
+  EXPECT_TRUE(h.item("REQ-1").empty());
+  ASSERT_TRUE(bot.reference_for("lena").has_value());
+  EXPECT_EQ(bot.reference_for("lena")->conversation_id, conv_of("lena"));
+  Txn t;
+  Message m;
+  m.to = Recipient::person("lena");
+  m.key = "notice:lena";
+  m.text = "Your weekly digest";
+  t.send(m);
+  ASSERT_TRUE(h.app().store().commit(t).ok());
+  const auto before = cloud.activities(conv_of("lena")).size();
+  drain();
+  EXPECT_EQ(cloud.activities(conv_of("lena")).size(), before + 1);
+  EXPECT_TRUE(cloud.activities("a:chat-lena-ava").empty());
+}
+
 TEST_F(TeamsFlow, AMessageActionWithoutAMessageIsAnsweredNotCrashed) {
   install("lena");
   auto a = track_action("lena", kAuditorConv, "1700000000111", "AC-01");
