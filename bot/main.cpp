@@ -51,13 +51,6 @@ int serve(const Config& config) {
   return run_serve(config);
 }
 
-// The console's queue while serve runs: takes nothing, so every message stays for serve.
-class LeaveQueued final : public OutboxQueue {
- public:
-  std::vector<OutboxEntry> claim(std::size_t, std::chrono::milliseconds) override { return {}; }
-  void ack(const OutboxEntry&) override {}
-};
-
 int console(const Config& config, const std::string& as) {
   init_logging(config, log::Level::warn);
   SystemClock clock;
@@ -65,18 +58,16 @@ int console(const Config& config, const std::string& as) {
   if (!require_redis(app)) return 1;
   app.seed_controls();
   app.seed_policies();
-  // While `auditbot serve` delivers this organisation's messages, the console must not take
-  // them off the queue: they stay for Slack or Teams, and the console shows replies only.
-  const auto serving = app.delivering_replicas(clock.now());
-  RedisOutboxQueue console_outbox(app.store(), "console-" + std::to_string(::getpid()));
-  LeaveQueued leave;
-  OutboxQueue& outbox = serving.empty() ? static_cast<OutboxQueue&>(console_outbox) : leave;
-  if (!serving.empty()) {
-    std::cout << "auditbot serve (" << serving.front()
-              << ") is delivering this organisation's messages: the console shows your replies "
-                 "here and leaves DMs and channel posts to Slack or Teams.\n";
-  }
-  ConsoleChat chat(app.router(), app.people(), outbox, std::cout);
+  app.refresh_learned_timezones();  // zones Slack or Teams reported, as serve uses them
+  RedisOutboxQueue outbox(app.store(), "console-" + std::to_string(::getpid()));
+  // While `auditbot serve` delivers this organisation's messages (asked before each flush,
+  // so a serve started later counts too), the console leaves them queued for it.
+  ConsoleChat chat(app.router(), app.people(), outbox, std::cout,
+                   [&]() -> std::optional<std::string> {
+                     const auto serving = app.delivering_replicas(clock.now());
+                     if (serving.empty()) return std::nullopt;
+                     return serving.front();
+                   });
   if (!as.empty()) chat.switch_to(as);
   const bool interactive = ::isatty(STDIN_FILENO) != 0;
   if (interactive) {

@@ -1,8 +1,7 @@
 #include "integrations/console/console.hpp"
 
-#include <unistd.h>
-
 #include <iostream>
+#include <random>
 #include <sstream>
 
 #include "bot/errors.hpp"
@@ -88,12 +87,13 @@ const ConsoleDeliverer::Shown* ConsoleDeliverer::button(int n) const {
 }
 
 ConsoleChat::ConsoleChat(Router& router, const Directory& people, OutboxQueue& outbox,
-                         std::ostream& out)
+                         std::ostream& out, DeliveringReplica serving)
     : router_(router),
       people_(people),
       out_(out),
       deliverer_(out, people),
-      dispatcher_(outbox, deliverer_) {
+      dispatcher_(outbox, deliverer_),
+      serving_(std::move(serving)) {
   if (!people_.all().empty()) current_ = people_.all().front().id;
 }
 
@@ -106,6 +106,16 @@ void ConsoleChat::switch_to(const std::string& person) {
 }
 
 void ConsoleChat::flush() {
+  if (const auto replica = serving_ ? serving_() : std::nullopt) {
+    if (*replica != announced_) {
+      out_ << "auditbot serve (" << *replica
+           << ") is delivering this organisation's messages: the console shows your replies "
+              "here and leaves DMs and channel posts to Slack or Teams.\n";
+      announced_ = *replica;
+    }
+    return;
+  }
+  announced_.clear();
   dispatcher_.drain();
 }
 
@@ -216,12 +226,21 @@ void ConsoleChat::track(const std::string& args) {
   while (!rest.empty() && rest.front() == ' ')
     rest.erase(0, 1);
   if (rest.empty() || channel.empty()) throw UserError("Usage: /track [#channel] <message text>");
+  // The message exists only in this console: its status replies could not be threaded on
+  // Slack or Teams, so while serve delivers, real messages are tracked there.
+  if (const auto replica = serving_ ? serving_() : std::nullopt) {
+    throw UserError("auditbot serve (" + *replica +
+                    ") is delivering: track the auditor's message in Slack or Teams instead.");
+  }
   TrackMessage m;
   m.text = rest;
   m.author = current_;
   m.channel = channel;
-  // Unique per console process, as a platform's message id would be.
-  m.message_id = "console-" + std::to_string(::getpid()) + "-" + std::to_string(++track_counter_);
+  // Unique across console runs and machines, as a platform's message id would be.
+  std::random_device rd;
+  std::ostringstream id;
+  id << "console-" << std::hex << rd() << rd();
+  m.message_id = id.str();
   InboundEvent e;
   e.platform = Platform::console;
   e.person = current_;

@@ -2,8 +2,10 @@
 // numbered buttons (`/press 2 <inputs>`) and see every message the bot sends to anyone.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -42,7 +44,12 @@ class ConsoleDeliverer final : public Deliverer {
 
 class ConsoleChat {
  public:
-  ConsoleChat(Router& router, const Directory& people, OutboxQueue& outbox, std::ostream& out);
+  // The `auditbot serve` replica delivering this organisation's messages now, if any. While
+  // one does, the console leaves DMs and channel posts on the queue for Slack or Teams.
+  using DeliveringReplica = std::function<std::optional<std::string>()>;
+
+  ConsoleChat(Router& router, const Directory& people, OutboxQueue& outbox, std::ostream& out,
+              DeliveringReplica serving = {});
 
   // Reads lines until end of input or /quit. `interactive` shows a prompt; otherwise each
   // line is echoed after the prompt so a piped script reads as a transcript.
@@ -51,7 +58,7 @@ class ConsoleChat {
   bool handle_line(const std::string& line);
   void switch_to(const std::string& person);  // throws UserError for unknown people
   const std::string& current() const { return current_; }
-  // Prints everything queued for delivery now.
+  // Prints everything queued for delivery now, unless a serve replica delivers it.
   void flush();
 
  private:
@@ -66,8 +73,9 @@ class ConsoleChat {
   ConsoleDeliverer deliverer_;
   OutboxDispatcher dispatcher_;
   std::string current_;
+  DeliveringReplica serving_;
+  std::string announced_;  // the replica last announced as delivering
   std::uint64_t event_counter_ = 0;
-  std::uint64_t track_counter_ = 0;
 };
 
 }  // namespace auditbot

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "integrations/redis/store.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
@@ -10,6 +12,7 @@
 namespace auditbot::test {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -102,6 +105,26 @@ TEST_F(ConsoleScript, WhileServeDeliversTheConsoleLeavesMessagesQueued) {
   EXPECT_GE(c.command({"XLEN", stream}).integer, 1);
   const auto pending = c.command({"XPENDING", stream, "delivery"});
   EXPECT_EQ(pending.elements.at(0).integer, 0);
+}
+
+// Kenji has no zone in this configuration; the one Slack or Teams reported for him (kept in
+// Redis by serve) is his zone in the console too, not the organisation's.
+TEST_F(ConsoleScript, APersonsZoneReportedByAPlatformIsUsedByTheConsole) {
+  std::string yaml = read_file(kConfig);
+  const std::string kenji_zone = "    timezone: Asia/Tokyo\n";
+  ASSERT_NE(yaml.find(kenji_zone), std::string::npos);
+  yaml.erase(yaml.find(kenji_zone), kenji_zone.size());
+  const std::string dir = make_temp_dir("console-zone");
+  write_file(dir + "/auditbot.yaml", yaml);
+  std::filesystem::create_directory_symlink(std::string(AUDITBOT_SOURCE_DIR) + "/config/demo",
+                                            dir + "/demo");
+  redis::Client c(redis.client_options());
+  c.command({"HSET", Keys("demo").learned_timezones(), "kenji", "Australia/Sydney"});
+  const auto r = run_process({AUDITBOT_BINARY, "console", "--config", dir + "/auditbot.yaml"},
+                             env(), "/who\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ContainsRegex("@kenji  Kenji[^\n]*Australia/Sydney"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(ConsoleScript, VerifyNamesTheEntryThatWasChanged) {

@@ -198,7 +198,7 @@ TEST_F(ProgramScript, TrackedAuditorMessageIsRoutedSubmittedSentAndCoverageIsFil
   EXPECT_THAT(auditor, HasSubstr("Evidence: https://drive.example/ar-2026-q3.pdf"));
   // Each status of the tracked message is a reply in its thread; the import summary is not.
   for (const char* status : {"received", "in progress", "evidence sent"}) {
-    EXPECT_THAT(auditor, ContainsRegex(">> #auditor \\(reply in thread console-[0-9]+-1\\)\n"
+    EXPECT_THAT(auditor, ContainsRegex(">> #auditor \\(reply in thread console-[0-9a-f]+\\)\n"
                                        "   \\*REQ-21: " +
                                        std::string(status) + "\\*"))
         << status;
