@@ -117,6 +117,7 @@ struct Connection {
   asio::io_context ioc;
   beast::ssl_stream<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;  // when it went back to the pool
   explicit Connection(ssl::context& ctx) : stream(ioc, ctx) {}
 
   // An idle HTTP/1.1 connection has no answer outstanding, so anything the server sent on
@@ -233,7 +234,11 @@ Response Client::send(const Request& request) {
       while (!conn && !q.empty()) {
         conn = std::move(q.back());
         q.pop_back();
-        if (conn->closed_by_peer()) conn.reset();  // the server's idle timeout ended it
+        // Idle too long to trust, or already closed by the server's idle timeout.
+        if (std::chrono::steady_clock::now() - conn->idle_since > options_.max_idle ||
+            conn->closed_by_peer()) {
+          conn.reset();
+        }
       }
     }
     const bool reused = conn != nullptr;
@@ -252,7 +257,10 @@ Response Client::send(const Request& request) {
     if (out.headers["connection"] == "keep-alive") {
       std::lock_guard lock(impl_->mu);
       auto& q = impl_->idle[pool_key];
-      if (q.size() < options_.max_idle_per_host) q.push_back(std::move(conn));
+      if (q.size() < options_.max_idle_per_host) {
+        conn->idle_since = std::chrono::steady_clock::now();
+        q.push_back(std::move(conn));
+      }
     }
     return out;
   }

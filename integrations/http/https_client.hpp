@@ -45,6 +45,9 @@ struct ClientOptions {
   std::chrono::milliseconds io_timeout{15000};  // per write and per response read
   std::size_t body_limit = 8 << 20;
   std::size_t max_idle_per_host = 4;
+  // A pooled connection idle longer than this is closed instead of reused: load balancers and
+  // NATs drop idle connections without a word, and a POST on one could not be sent again.
+  std::chrono::milliseconds max_idle{30'000};
   std::string user_agent = "auditbot/0.1";
 };
 

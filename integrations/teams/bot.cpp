@@ -308,12 +308,20 @@ EndpointAnswer TeamsBot::handle(std::string_view authorization, const std::strin
 }
 
 void TeamsBot::send_reply(const ConversationRef& ref, nlohmann::json activity) {
+  // The command has run; its answer gets a second try after a broken connection (shown twice
+  // at worst, which beats not at all). HTTP statuses are retried inside the connector.
   auto job = [this, ref, activity = std::move(activity)] {
-    try {
-      const auto r = connector_.send(ref, activity);
-      if (!r.ok()) log::warn("teams.reply_failed", {{"status", std::to_string(r.status)}});
-    } catch (const std::exception&) {
-      log::warn("teams.reply_failed", {{"detail", "reply not sent"}});
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+      try {
+        const auto r = connector_.send(ref, activity);
+        if (!r.ok()) log::warn("teams.reply_failed", {{"status", std::to_string(r.status)}});
+        return;
+      } catch (const ServiceUrlNotAllowed&) {
+        log::warn("teams.reply_failed", {{"detail", "serviceUrl not allowed"}});
+        return;
+      } catch (const std::exception&) {
+        if (attempt == 2) log::warn("teams.reply_failed", {{"detail", "reply not sent"}});
+      }
     }
   };
   if (reply_sender_) {

@@ -156,6 +156,7 @@ struct FakeHttpsServer::Impl : std::enable_shared_from_this<FakeHttpsServer::Imp
   std::deque<std::pair<std::string, FakeResponse>> faults;  // (path or "", answer)
   std::deque<std::shared_ptr<WsConn>> new_ws;
   std::size_t ws_count = 0;
+  std::size_t connections = 0;
   bool mute_next = false;
   std::vector<std::shared_ptr<WsConn>> muted;  // kept open, never read
 
@@ -185,6 +186,11 @@ struct FakeHttpsServer::Impl : std::enable_shared_from_this<FakeHttpsServer::Imp
 
   asio::awaitable<void> session(tcp::socket sock) {
     auto self = shared_from_this();
+    std::size_t connection = 0;
+    {
+      std::lock_guard lock(mu);
+      connection = ++connections;
+    }
     TlsStream stream(std::move(sock), tls);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
     auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, kAwait);
@@ -205,6 +211,7 @@ struct FakeHttpsServer::Impl : std::enable_shared_from_this<FakeHttpsServer::Imp
       for (const auto& f : req)
         r.headers[lower(f.name_string())] = std::string(f.value());
       r.body = req.body();
+      r.connection = connection;
 
       if (websocket::is_upgrade(req)) {
         {

@@ -21,6 +21,7 @@ struct RecordedRequest {
   std::string path;                            // without the query
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
+  std::size_t connection = 0;  // which accepted connection carried it (1, 2, ...)
   std::string header(const std::string& lower_name) const;
 };
 

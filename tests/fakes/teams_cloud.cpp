@@ -75,6 +75,10 @@ teams::HttpAnswer FakeTeamsCloud::handle(const teams::HttpCall& c) {
   if (!faults_.empty()) {
     const auto s = faults_.front();
     faults_.pop_front();
+    if (s == kDropped) {
+      calls_.push_back({c, 0});
+      throw std::runtime_error("connection closed before an answer (injected)");
+    }
     return answer(s, {{"error", {{"code", "Injected"}}}});
   }
   const std::string path = c.url.substr(service_url_.size());

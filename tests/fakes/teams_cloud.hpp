@@ -40,7 +40,9 @@ class FakeTeamsCloud {
 
   // Members known to the roster: Teams user id -> email.
   void add_member(const std::string& user_id, const std::string& aad, const std::string& email);
-  // The next connector calls answer these statuses (then normal service resumes).
+  // The next connector calls answer these statuses (then normal service resumes);
+  // kDropped: the connection breaks before any answer (the transport throws).
+  static constexpr unsigned kDropped = 0;
   void fail_next(std::vector<unsigned> statuses, std::string retry_after = "");
   // Users who blocked the bot: sends to their conversations get 403 MessageWritesBlocked.
   void block(const std::string& user_id) { blocked_.insert(user_id); }

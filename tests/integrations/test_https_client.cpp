@@ -146,7 +146,26 @@ TEST(HttpsClient, ReusesOneConnectionForManyRequests) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(client.send({bhttp::verb::get, server.base_url() + "/x", {}, "", ""}).status, 200u);
   }
-  EXPECT_EQ(server.requests().size(), 5u);
+  ASSERT_EQ(server.requests().size(), 5u);
+  for (const auto& r : server.requests())
+    EXPECT_EQ(r.connection, 1u);
+}
+
+// A connection idle longer than max_idle is not trusted (a middlebox may have dropped it
+// silently): the next request opens a fresh one.
+TEST(HttpsClient, AConnectionIdleTooLongIsNotReused) {
+  FakeHttpsServer server([](const RecordedRequest&) { return FakeResponse::json("{}"); });
+  auto o = trusting_test_ca();
+  o.max_idle = 100ms;
+  http::Client client(o);
+  EXPECT_EQ(client.send({bhttp::verb::post, server.base_url() + "/a", {}, "1", ""}).status, 200u);
+  EXPECT_EQ(client.send({bhttp::verb::post, server.base_url() + "/a", {}, "2", ""}).status, 200u);
+  std::this_thread::sleep_for(250ms);
+  EXPECT_EQ(client.send({bhttp::verb::post, server.base_url() + "/a", {}, "3", ""}).status, 200u);
+  const auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[0].connection, reqs[1].connection);  // quick succession: reused
+  EXPECT_NE(reqs[1].connection, reqs[2].connection);
 }
 
 // The server closed the pooled connection while it sat idle: the next POST goes out once,

@@ -404,6 +404,18 @@ TEST_F(TeamsFlow, ThrottledSendsAreRetriedWithBackoffThenDelivered) {
   EXPECT_EQ(sleeps[2], 2000ms);
 }
 
+// The connection breaks under the answer to a command that already ran: the answer is sent
+// again, so the person still sees it.
+TEST_F(TeamsFlow, TheAnswerToACommandSurvivesABrokenConnection) {
+  install("lena");
+  const auto before = cloud.activities(conv_of("lena")).size();
+  cloud.fail_next({FakeTeamsCloud::kDropped});
+  say("lena", "ask @bob AC-01 \"export\" due 2026-12-11");
+  EXPECT_FALSE(h.item("ASK-1").empty());
+  ASSERT_EQ(cloud.activities(conv_of("lena")).size(), before + 1);
+  EXPECT_THAT(text_of_last_reply(conv_of("lena")), HasSubstr("ASK-1"));
+}
+
 TEST_F(TeamsFlow, BlockedBotMarksThePersonUnreachableAndTellsTheLiaison) {
   install("bob");
   install("lena");
