@@ -143,6 +143,9 @@ int run_serve(const Config& config) {
 
   server.wait_for_signal();
   stopping.store(true);
+  // Nothing waits out a Retry-After or backoff now: the zone sync and the outbox end promptly
+  // (what they had under way stays queued or is synced next time).
+  if (slack_app) slack_app->api().stop_waiting();
   if (zone_sync) zone_sync->stop();
   if (slack_app) slack_app->stop_socket_mode();
   scheduler.stop();

@@ -17,13 +17,24 @@ WebApi::WebApi(http::Client& client, WebApiOptions options)
   if (!options_.base_url.empty() && options_.base_url.back() != '/') options_.base_url += '/';
 }
 
-void WebApi::wait(std::chrono::milliseconds d) {
-  if (d.count() <= 0) return;
+bool WebApi::wait(std::chrono::milliseconds d) {
+  std::unique_lock lock(wait_mu_);
+  if (stop_waiting_) return false;
+  if (d.count() <= 0) return true;
   if (options_.sleep) {
+    lock.unlock();
     options_.sleep(d);
-  } else {
-    std::this_thread::sleep_for(d);
+    return true;
   }
+  return !wait_cv_.wait_for(lock, d, [this] { return stop_waiting_; });
+}
+
+void WebApi::stop_waiting() {
+  {
+    std::lock_guard lock(wait_mu_);
+    stop_waiting_ = true;
+  }
+  wait_cv_.notify_all();
 }
 
 std::chrono::milliseconds WebApi::backoff(int attempt) {
@@ -53,14 +64,15 @@ http::Response WebApi::send_with_retries(const http::Request& req, const std::st
         if (last || last_wait > options_.max_retry_after) {
           throw RetryLater(what + ": rate limited", std::max(last_wait, 1000ms));
         }
-        wait(last_wait);
+        if (!wait(last_wait)) throw RetryLater(what + ": stopping", last_wait);
         continue;
       }
       if (res.status >= 500) {
         last_wait = backoff(attempt);
         log::warn("slack.server_error", {{"call", what}, {"status", std::to_string(res.status)}});
-        if (last) throw RetryLater(what + ": HTTP " + std::to_string(res.status), last_wait);
-        wait(last_wait);
+        if (last || !wait(last_wait)) {
+          throw RetryLater(what + ": HTTP " + std::to_string(res.status), last_wait);
+        }
         continue;
       }
       return res;
@@ -72,10 +84,9 @@ http::Response WebApi::send_with_retries(const http::Request& req, const std::st
       const bool maybe_sent = e.kind() == http::HttpError::Kind::timeout ||
                               e.kind() == http::HttpError::Kind::closed ||
                               e.kind() == http::HttpError::Kind::protocol;
-      if (last || (maybe_sent && !resend_if_maybe_sent)) {
+      if (last || (maybe_sent && !resend_if_maybe_sent) || !wait(last_wait)) {
         throw RetryLater(what + ": " + e.what(), last_wait);
       }
-      wait(last_wait);
     }
   }
 }
@@ -145,8 +156,10 @@ void WebApi::pace(const std::string& channel) {
     slot = std::max(next, now);
     next = slot + options_.channel_interval;
   }
-  wait(std::chrono::duration_cast<std::chrono::milliseconds>(slot -
-                                                             std::chrono::steady_clock::now()));
+  if (!wait(std::chrono::duration_cast<std::chrono::milliseconds>(
+          slot - std::chrono::steady_clock::now()))) {
+    throw RetryLater("chat.postMessage: stopping", options_.channel_interval);
+  }
 }
 
 nlohmann::json WebApi::post_message(const nlohmann::json& args) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -98,15 +99,23 @@ class WebApi {
 
   const WebApiOptions& options() const { return options_; }
 
+  // For a prompt shutdown: from now on no call waits (Retry-After, backoff, pacing) — a call
+  // that would wait ends in RetryLater at once, and waits under way end now.
+  void stop_waiting();
+
  private:
   http::Response send_with_retries(const http::Request& req, const std::string& what,
                                    bool resend_if_maybe_sent = true);
   void pace(const std::string& channel);
   std::chrono::milliseconds backoff(int attempt);
-  void wait(std::chrono::milliseconds d);
+  // False when stop_waiting() ended (or precedes) the wait.
+  bool wait(std::chrono::milliseconds d);
 
   http::Client& client_;
   WebApiOptions options_;
+  std::mutex wait_mu_;
+  std::condition_variable wait_cv_;
+  bool stop_waiting_ = false;
   std::mutex pace_mu_;
   std::map<std::string, std::chrono::steady_clock::time_point> next_slot_;  // per channel
 };
