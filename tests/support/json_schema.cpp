@@ -160,6 +160,17 @@ void JsonSchema::check(const json& schema, const json& v, const std::string& at)
       fail(at, "more than maxProperties");
     for (const auto& r : schema.value("required", json::array()))
       if (!v.contains(r.get<std::string>())) fail(at, "missing required " + r.dump());
+    // draft-04/07 "dependencies": a present property requires others, or a schema.
+    const json dependencies = schema.value("dependencies", json::object());
+    for (const auto& [key, dep] : dependencies.items()) {
+      if (!v.contains(key)) continue;
+      if (dep.is_array()) {
+        for (const auto& r : dep)
+          if (!v.contains(r.get<std::string>())) fail(at, "'" + key + "' requires " + r.dump());
+      } else {
+        check(dep, v, at);
+      }
+    }
     const json props = schema.value("properties", json::object());
     const json patterns = schema.value("patternProperties", json::object());
     for (const auto& [key, value] : v.items()) {

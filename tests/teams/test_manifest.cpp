@@ -101,4 +101,15 @@ TEST(TeamsManifest, TheSchemaCheckCatchesWhatTeamsWouldRefuse) {
   EXPECT_TRUE(broken([](nlohmann::json& j) { j["name"]["short"] = std::string(31, 'x'); }));
 }
 
+// The published schema uses "dependencies" (extension tabs); the check enforces both forms.
+TEST(TeamsManifest, TheSchemaCheckEnforcesDependencies) {
+  auditbot::test::JsonSchema schema(
+      nlohmann::json::parse(R"({"dependencies": {"a": ["b"], "c": {"required": ["d"]}}})"));
+  EXPECT_TRUE(schema.validate({{"x", 1}}).empty());
+  EXPECT_FALSE(schema.validate({{"a", 1}}).empty());
+  EXPECT_TRUE(schema.validate({{"a", 1}, {"b", 2}}).empty());
+  EXPECT_FALSE(schema.validate({{"c", 1}}).empty());
+  EXPECT_TRUE(schema.validate({{"c", 1}, {"d", 2}}).empty());
+}
+
 }  // namespace
