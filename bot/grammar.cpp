@@ -1,12 +1,12 @@
 // The command grammar: a hand-written tokenizer (no std::regex: it runs on every request)
 // and the Args cursor whose errors name what was expected and what was typed.
 #include "bot/grammar.hpp"
-#include "bot/text.hpp"
 
 #include <array>
 #include <charconv>
 
 #include "bot/errors.hpp"
+#include "bot/text.hpp"
 
 namespace auditbot {
 

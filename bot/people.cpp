@@ -1,14 +1,12 @@
 // The people directory: lookups by id, email and platform ids, and mention resolution.
 #include "bot/people.hpp"
-#include "bot/text.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 
-namespace auditbot {
+#include "bot/text.hpp"
 
-namespace {}  // namespace
+namespace auditbot {
 
 // Indexes hold positions, not pointers, so a copied Directory stays correct.
 Directory::Directory(std::vector<Person> people, std::string org_timezone)

@@ -1,7 +1,6 @@
 // The router: finds the actor, picks the command or button handler, and turns whatever the
 // handler throws into the one reply the person sees (user errors as is, the rest generic).
 #include "bot/router.hpp"
-#include "bot/text.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -10,6 +9,7 @@
 
 #include "bot/errors.hpp"
 #include "bot/log.hpp"
+#include "bot/text.hpp"
 
 namespace auditbot {
 

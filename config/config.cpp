@@ -1,7 +1,6 @@
 // Loads auditbot.yaml: environment overrides are written onto the YAML tree first, then one
 // strict reader walks the tree, records every key it consumed and rejects the rest.
 #include "config/config.hpp"
-#include "bot/text.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -16,6 +15,7 @@
 #include <iterator>
 
 #include "bot/errors.hpp"
+#include "bot/text.hpp"
 
 namespace auditbot {
 

@@ -1,5 +1,4 @@
 #include "handlers/controls.hpp"
-#include "bot/text.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -8,6 +7,7 @@
 #include <iterator>
 #include <map>
 
+#include "bot/text.hpp"
 #include "handlers/csv.hpp"
 #include "handlers/tsc.hpp"
 

@@ -1,5 +1,4 @@
 #include "handlers/evidence.hpp"
-#include "bot/text.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -9,6 +8,7 @@
 #include <charconv>
 
 #include "bot/errors.hpp"
+#include "bot/text.hpp"
 #include "handlers/csv.hpp"
 #include "handlers/items.hpp"
 #include "handlers/tsc.hpp"

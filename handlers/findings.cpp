@@ -1,10 +1,10 @@
 #include "handlers/findings.hpp"
-#include "bot/text.hpp"
 
 #include <algorithm>
 #include <chrono>
 
 #include "bot/errors.hpp"
+#include "bot/text.hpp"
 #include "handlers/items.hpp"
 #include "handlers/tsc.hpp"
 

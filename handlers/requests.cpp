@@ -1,10 +1,10 @@
 #include "handlers/requests.hpp"
-#include "bot/text.hpp"
 
 #include <algorithm>
 #include <set>
 
 #include "bot/errors.hpp"
+#include "bot/text.hpp"
 #include "handlers/csv.hpp"
 #include "handlers/items.hpp"
 #include "handlers/tsc.hpp"

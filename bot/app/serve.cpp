@@ -115,6 +115,13 @@ int run_serve(const Config& config) {
                                                   config.outbox_reclaim_after);
     DispatcherOptions dispatch;
     dispatch.ledger = outbox.get();
+    // Marked before the first claim, so a console opened beside it stops printing (and so
+    // consuming) this organisation's messages at once; each scheduler pass renews the mark.
+    try {
+      app.mark_delivering(replica_name(), clock.now());
+    } catch (const std::exception& e) {
+      log::warn("serve.mark_failed", {{"detail", e.what()}});
+    }
     // The dispatcher survives Redis outages itself (logs, pauses, claims again).
     outbox_thread = std::thread(
         [&, dispatch] { OutboxDispatcher(*outbox, *deliverer, dispatch).run(stop_outbox); });
@@ -143,14 +150,14 @@ int run_serve(const Config& config) {
 
   server.wait_for_signal();
   stopping.store(true);
-  // Nothing waits out a Retry-After or backoff now: the zone sync and the outbox end promptly
-  // (what they had under way stays queued or is synced next time).
-  if (slack_app) slack_app->api().stop_waiting();
-  if (zone_sync) zone_sync->stop();
   if (slack_app) slack_app->stop_socket_mode();
   scheduler.stop();
   stop_outbox.store(true);
+  // Nothing waits out a Retry-After or backoff now: the outbox and the zone sync end promptly
+  // (what they had under way stays queued or is synced next time).
+  if (slack_app) slack_app->api().stop_waiting();
   if (outbox_thread.joinable()) outbox_thread.join();
+  if (zone_sync) zone_sync->stop();
   if (deliverer) {
     try {
       app.unmark_delivering(replica_name());

@@ -1,7 +1,6 @@
 // HTTPS client: one io_context per pooled connection so a blocking call can run its own
 // async operations with Beast's per-operation timeouts.
 #include "integrations/http/https_client.hpp"
-#include "bot/text.hpp"
 
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -24,6 +23,8 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <deque>
 #include <mutex>
+
+#include "bot/text.hpp"
 
 namespace auditbot::http {
 

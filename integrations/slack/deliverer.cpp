@@ -1,6 +1,9 @@
 // Slack delivery of outbox entries, with the outbox id in message metadata for recovery.
 #include "integrations/slack/deliverer.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "bot/log.hpp"
 #include "integrations/slack/blocks.hpp"
 
@@ -47,14 +50,19 @@ std::optional<std::string> SlackDeliverer::find_delivered(const OutboxEntry& e) 
     auto id = ref->find("outbox_id");
     auto ts = ref->find("slack_ts");
     if (id != ref->end() && id->second == e.id && ts != ref->end() && !ts->second.empty()) {
+      // The first page is on Slack but not all the others: deliver() posts the rest.
+      if (const auto left = ref->find("slack_pages_left");
+          left != ref->end() && left->second != "0") {
+        return std::nullopt;
+      }
       return ts->second;
     }
   }
-  const std::string channel = channel_for(e.message.to);
-  if (channel.empty()) return std::nullopt;  // deliver() reports it
   const std::string& root = e.message.to.thread;
   json messages;
   try {
+    const std::string channel = channel_for(e.message.to);
+    if (channel.empty()) return std::nullopt;  // deliver() reports it
     // Thread replies are not in the channel history: read the thread itself.
     messages =
         root.empty()
@@ -92,32 +100,51 @@ DeliveryResult SlackDeliverer::deliver(const OutboxEntry& e) {
     const auto rendered = render(m);
     const std::string ref_key = store_.keys().message_ref(m.key);
     auto ref = store_.hgetall(ref_key);
-    std::string ts, ref_channel;
+    std::string ts, ref_channel, ref_outbox;
+    std::size_t pages_left = 0;  // of this entry, still to post after its first page
     if (ref) {
       if (auto it = ref->find("slack_ts"); it != ref->end()) ts = it->second;
       if (auto it = ref->find("slack_channel"); it != ref->end()) ref_channel = it->second;
-    }
-    const std::string& root = m.to.thread;
-    json args = {{"channel", channel}, {"text", rendered.text}, {"blocks", rendered.pages.front()}};
-    if (!ts.empty() && ref_channel == channel) {
-      args["ts"] = ts;
-      api_.update_message(args);
-    } else {
-      args["metadata"] = {{"event_type", "auditbot_outbox"},
-                          {"event_payload", {{"outbox_id", e.id}}}};
-      if (!root.empty()) args["thread_ts"] = root;
-      ts = api_.post_message(args).value("ts", "");
-      for (std::size_t i = 1; i < rendered.pages.size(); ++i) {
-        // Slack threads are one level deep: a reply's later pages join the same thread.
-        api_.post_message({{"channel", channel},
-                           {"thread_ts", root.empty() ? ts : root},
-                           {"text", rendered.text},
-                           {"blocks", rendered.pages[i]}});
+      if (auto it = ref->find("outbox_id"); it != ref->end()) ref_outbox = it->second;
+      if (auto it = ref->find("slack_pages_left"); it != ref->end()) {
+        pages_left = static_cast<std::size_t>(std::strtoull(it->second.c_str(), nullptr, 10));
       }
     }
+    const std::size_t pages = rendered.pages.size();
+    const std::string& root = m.to.thread;
+    std::size_t next_page = pages;  // the first page not yet on Slack
+    if (!ts.empty() && ref_channel == channel && ref_outbox == e.id && pages_left > 0) {
+      next_page = pages - std::min(pages_left, pages - 1);  // resume after a failed page
+    } else if (!ts.empty() && ref_channel == channel) {
+      api_.update_message({{"channel", channel},
+                           {"ts", ts},
+                           {"text", rendered.text},
+                           {"blocks", rendered.pages[0]}});
+    } else {
+      json args = {{"channel", channel},
+                   {"text", rendered.text},
+                   {"blocks", rendered.pages[0]},
+                   {"metadata",
+                    {{"event_type", "auditbot_outbox"}, {"event_payload", {{"outbox_id", e.id}}}}}};
+      if (!root.empty()) args["thread_ts"] = root;
+      ts = api_.post_message(args).value("ts", "");
+      next_page = 1;
+      // Recorded at once: a retry after a later page failed posts only what is missing.
+      store_.client().command({"HSET", ref_key, "slack_channel", channel, "slack_ts", ts,
+                               "outbox_id", e.id, "slack_pages_left", std::to_string(pages - 1)});
+    }
+    for (std::size_t i = next_page; i < pages; ++i) {
+      // Slack threads are one level deep: a reply's later pages join the same thread.
+      api_.post_message({{"channel", channel},
+                         {"thread_ts", root.empty() ? ts : root},
+                         {"text", rendered.text},
+                         {"blocks", rendered.pages[i]}});
+      store_.client().command({"HSET", ref_key, "slack_pages_left", std::to_string(pages - 1 - i)});
+    }
     store_.client().command({"HSET", ref_key, "slack_channel", channel, "slack_ts", ts, "message",
-                             json(m).dump(), "outbox_id", e.id});
+                             json(m).dump(), "outbox_id", e.id, "slack_pages_left", "0"});
     result.detail = "slack " + channel + " " + ts;
+    result.platform_id = ts;
   } catch (const RetryLater& ex) {
     result.status = DeliveryResult::Status::retry;
     result.retry_after = ex.after();

@@ -18,9 +18,9 @@ WebApi::WebApi(http::Client& client, WebApiOptions options)
 }
 
 bool WebApi::wait(std::chrono::milliseconds d) {
+  if (d.count() <= 0) return true;
   std::unique_lock lock(wait_mu_);
   if (stop_waiting_) return false;
-  if (d.count() <= 0) return true;
   if (options_.sleep) {
     lock.unlock();
     options_.sleep(d);

@@ -1,12 +1,12 @@
 // Reads Bot Framework activities into neutral events.
 #include "integrations/teams/activity.hpp"
-#include "bot/text.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
 #include <utility>
 
+#include "bot/text.hpp"
 #include "integrations/teams/cards.hpp"
 
 namespace auditbot::teams {
@@ -263,7 +263,8 @@ ParsedActivity parse_activity(const nlohmann::json& a, const MentionResolver& me
         // The manifest's toggle parameter comes back in value.data as "true"/"false".
         const auto& data = obj(obj(a, "value"), "data");
         if (const auto it = data.find("confirm"); it != data.end()) {
-          p.track_declined = !(*it == true || (it->is_string() && lower(it->get<std::string>()) == "true"));
+          p.track_declined =
+              !(*it == true || (it->is_string() && lower(it->get<std::string>()) == "true"));
         }
       }
       return p;

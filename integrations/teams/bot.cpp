@@ -1,11 +1,12 @@
 // Teams endpoint and deliverer.
 #include "integrations/teams/bot.hpp"
-#include "bot/text.hpp"
 
 #include <algorithm>
 
 #include "bot/errors.hpp"
 #include "bot/log.hpp"
+#include "bot/text.hpp"
+#include "integrations/http/https_client.hpp"
 #include "integrations/teams/cards.hpp"
 
 namespace auditbot::teams {
@@ -308,8 +309,8 @@ EndpointAnswer TeamsBot::handle(std::string_view authorization, const std::strin
 }
 
 void TeamsBot::send_reply(const ConversationRef& ref, nlohmann::json activity) {
-  // The command has run; its answer gets a second try after a broken connection (shown twice
-  // at worst, which beats not at all). HTTP statuses are retried inside the connector.
+  // The command has run; its answer gets a second try after a connection closed under it
+  // (shown twice at worst, which beats not at all). HTTP statuses are retried in the connector.
   auto job = [this, ref, activity = std::move(activity)] {
     for (int attempt = 1; attempt <= 2; ++attempt) {
       try {
@@ -319,8 +320,16 @@ void TeamsBot::send_reply(const ConversationRef& ref, nlohmann::json activity) {
       } catch (const ServiceUrlNotAllowed&) {
         log::warn("teams.reply_failed", {{"detail", "serviceUrl not allowed"}});
         return;
+      } catch (const http::HttpError& e) {
+        // Only a connection closed under the request is worth a second try; a timeout
+        // probably reached Teams already.
+        if (attempt == 2 || e.kind() != http::HttpError::Kind::closed) {
+          log::warn("teams.reply_failed", {{"detail", "reply not sent"}});
+          return;
+        }
       } catch (const std::exception&) {
-        if (attempt == 2) log::warn("teams.reply_failed", {{"detail", "reply not sent"}});
+        log::warn("teams.reply_failed", {{"detail", "reply not sent"}});
+        return;
       }
     }
   };
@@ -443,7 +452,10 @@ DeliveryResult PreferTeamsDeliverer::deliver(const OutboxEntry& e) {
 }
 
 std::optional<std::string> PreferTeamsDeliverer::find_delivered(const OutboxEntry& e) {
-  return route(e).find_delivered(e);
+  // Asked even when the entry would go to Teams now: the earlier try may have gone to Slack
+  // before the person installed the app. Teams itself cannot be asked.
+  if (fallback_) return fallback_->find_delivered(e);
+  return teams_.find_delivered(e);
 }
 
 }  // namespace auditbot::teams

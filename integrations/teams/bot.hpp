@@ -77,8 +77,8 @@ class PreferTeamsDeliverer final : public Deliverer {
  public:
   PreferTeamsDeliverer(TeamsBot& teams, Deliverer* fallback) : teams_(teams), fallback_(fallback) {}
   DeliveryResult deliver(const OutboxEntry& e) override;
-  // A recovered entry that goes through the fallback is looked up there (Slack keeps the
-  // outbox id in the message's metadata); Teams cannot list what it was sent.
+  // A recovered entry is looked up through the fallback (Slack keeps the outbox id in the
+  // message's metadata), wherever it would go now; Teams cannot list what it was sent.
   std::optional<std::string> find_delivered(const OutboxEntry& e) override;
 
  private:

@@ -1,10 +1,11 @@
 // The fake Slack's answers.
 #include "tests/fakes/fake_slack.hpp"
-#include "bot/text.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <map>
+
+#include "bot/text.hpp"
 
 namespace auditbot::test {
 

@@ -1,6 +1,8 @@
 // In-process fake of the Bot Framework services.
 #include "tests/fakes/teams_cloud.hpp"
 
+#include "integrations/http/https_client.hpp"
+
 namespace auditbot::test {
 namespace {
 bool starts_with(const std::string& s, const std::string& p) {
@@ -77,7 +79,8 @@ teams::HttpAnswer FakeTeamsCloud::handle(const teams::HttpCall& c) {
     faults_.pop_front();
     if (s == kDropped) {
       calls_.push_back({c, 0});
-      throw std::runtime_error("connection closed before an answer (injected)");
+      throw http::HttpError(http::HttpError::Kind::closed,
+                            "connection closed before an answer (injected)");
     }
     return answer(s, {{"error", {{"code", "Injected"}}}});
   }

@@ -156,11 +156,11 @@ TEST(HttpsClient, ReusesOneConnectionForManyRequests) {
 TEST(HttpsClient, AConnectionIdleTooLongIsNotReused) {
   FakeHttpsServer server([](const RecordedRequest&) { return FakeResponse::json("{}"); });
   auto o = trusting_test_ca();
-  o.max_idle = 100ms;
+  o.max_idle = 1000ms;
   http::Client client(o);
   EXPECT_EQ(client.send({bhttp::verb::post, server.base_url() + "/a", {}, "1", ""}).status, 200u);
   EXPECT_EQ(client.send({bhttp::verb::post, server.base_url() + "/a", {}, "2", ""}).status, 200u);
-  std::this_thread::sleep_for(250ms);
+  std::this_thread::sleep_for(1300ms);
   EXPECT_EQ(client.send({bhttp::verb::post, server.base_url() + "/a", {}, "3", ""}).status, 200u);
   const auto reqs = server.requests();
   ASSERT_EQ(reqs.size(), 3u);

@@ -1,5 +1,6 @@
 // Exactly-once on Slack across a crash: an entry a dead replica already posted is found on
 // the fake Slack (HTTPS) by the outbox id in its message metadata and not posted again.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "integrations/redis/durable_outbox.hpp"
@@ -13,6 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 class SlackRecovery : public ::testing::Test {
  protected:
@@ -211,6 +213,51 @@ TEST_F(SlackRecovery, ThreadReplyPostedBeforeTheCrashIsFoundInItsThread) {
   EXPECT_NE(reads[0].body.find("channel=C-AUDIT"), std::string::npos);
   EXPECT_NE(reads[0].body.find("ts=1700000000.000100"), std::string::npos);
   EXPECT_NE(reads[0].body.find("include_all_metadata=true"), std::string::npos);
+}
+
+// A message too long for one Slack message goes out as pages (the later ones in its thread).
+// Serve stopped while page 2 waited its turn: the retry posts page 2 only, once, and the
+// first page is not repeated nor taken for the whole message.
+TEST_F(SlackRecovery, APageLeftUnpostedIsPostedOnRetryWithoutRepeatingTheFirst) {
+  slack::WebApiOptions wo;
+  wo.base_url = fake.api_url();
+  wo.token = "xoxb-test-token";
+  wo.channel_interval = 1000ms;  // page 2 waits its turn in the channel
+  slack::WebApi stopping_api(*client, wo);
+  stopping_api.stop_waiting();  // serve is shutting down
+  slack::SlackDeliverer stopping(stopping_api, *people, h.app().people(), h.app().store(),
+                                 h.app().config());
+
+  Store& store = h.app().store();
+  Txn t;
+  Message m;
+  m.to = Recipient::person("bob");
+  m.key = "digest:bob";
+  for (int i = 0; i < 60; ++i)
+    m.text += "Control " + std::to_string(i) + ": " + std::string(2500, 'x') + "\n\n";
+  const std::string id = t.send(m);
+  ASSERT_TRUE(store.commit(t).ok());
+
+  RedisDurableOutbox first(store, "first", 0ms);
+  DispatcherOptions opts;
+  opts.ledger = &first;
+  EXPECT_EQ(OutboxDispatcher(first, stopping, opts).drain(), 0u);  // page 2 not posted
+  ASSERT_EQ(fake.posted().size(), 1u);
+  const std::string root_ts = fake.posted()[0].value("ts", "");
+  EXPECT_EQ(posts_of(id), 1);
+
+  RedisDurableOutbox live(store, "live", 0ms);
+  EXPECT_EQ(drain(live), 1u);
+  const auto posted = fake.posted();
+  ASSERT_EQ(posted.size(), 2u);  // page 1 once, page 2 once
+  EXPECT_EQ(posts_of(id), 1);
+  EXPECT_EQ(posted[1].value("thread_ts", ""), root_ts);
+  EXPECT_THAT(posted[1]["blocks"].dump(), HasSubstr("Control 59"));
+  EXPECT_EQ(live.pending(), 0u);
+  EXPECT_EQ(live.find(id), std::optional<std::string>(root_ts));
+  const auto ref = store.hgetall(store.keys().message_ref("digest:bob"));
+  ASSERT_TRUE(ref.has_value());
+  EXPECT_EQ(ref->at("slack_pages_left"), "0");
 }
 
 }  // namespace

@@ -223,11 +223,18 @@ TEST_F(SlackEventsTest, MessageShortcutTracksTheMessage) {
   auto replies = fake.responses("s1");
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_THAT(replies[0].dump(), HasSubstr("REQ-1"));
-  // Another shortcut (unknown callback_id) does nothing.
-  p["callback_id"] = "something_else";
-  p["trigger_id"] = "s2";
-  interact(p);
+  // Another shortcut (unknown callback_id) on another message does nothing.
+  json other = track_shortcut("s2", "C-AUDIT",
+                              {{"type", "message"},
+                               {"user", "UAVA"},
+                               {"ts", "1700000000.000700"},
+                               {"text", "And the CC6.2 terminations"}});
+  other["callback_id"] = "something_else";
+  const auto audit = h.audit_entries().size();
+  EXPECT_EQ(interact(other).status, 200u);
   EXPECT_TRUE(h.item("REQ-2").empty());
+  EXPECT_EQ(h.audit_entries().size(), audit);
+  EXPECT_TRUE(fake.responses("s2").empty());
 }
 
 // Statuses of tracked messages reach Slack as replies in the auditor's thread: under the
