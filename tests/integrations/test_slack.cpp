@@ -98,6 +98,24 @@ TEST(SlackBlocks, ButtonsCarryActionIdValueAndFormMarker) {
   EXPECT_EQ(actions["elements"][1]["value"], std::string(slack::kStoredValue));
 }
 
+// A Web API client for the fake Slack as serve builds one: trusting the test CA, real waits.
+struct FakeSlackApi {
+  explicit FakeSlackApi(FakeSlack& fake) : client(client_options()), api(client, options(fake)) {}
+  static http::ClientOptions client_options() {
+    http::ClientOptions o;
+    o.ca_file = TestCa::get().ca_file;
+    return o;
+  }
+  static slack::WebApiOptions options(FakeSlack& fake) {
+    slack::WebApiOptions wo;
+    wo.base_url = fake.api_url();
+    wo.token = "xoxb-test-token";
+    return wo;
+  }
+  http::Client client;
+  slack::WebApi api;
+};
+
 // People without a zone in the config get the one Slack reports (users.info `tz`), kept in
 // Redis for every replica; nobody with a configured zone is looked up.
 TEST(SlackPeopleZones, SyncKeepsTheZoneSlackReportsForPeopleWithoutOne) {
@@ -107,13 +125,8 @@ TEST(SlackPeopleZones, SyncKeepsTheZoneSlackReportsForPeopleWithoutOne) {
       if (p.id == "bob") p.timezone.clear();
   });
   FakeSlack fake;
-  http::ClientOptions o;
-  o.ca_file = TestCa::get().ca_file;
-  http::Client client(o);
-  slack::WebApiOptions wo;
-  wo.base_url = fake.api_url();
-  wo.token = "xoxb-test-token";
-  slack::WebApi api(client, wo);
+  FakeSlackApi slack_api(fake);
+  slack::WebApi& api = slack_api.api;
   slack::SlackPeople people(h.app().people(), h.app().store(), &api);
   const Person& bob = *h.app().people().find("bob");
   EXPECT_EQ(h.app().people().timezone_of(bob), "UTC");  // nothing known yet
@@ -140,13 +153,8 @@ TEST(SlackPeopleZones, SyncKeepsTheZoneSlackReportsForPeopleWithoutOne) {
 // RetryLater as soon as serve stops waiting, without asking Slack again.
 TEST(SlackWebApi, StopWaitingEndsARetryAfterWaitAtOnce) {
   FakeSlack fake;
-  http::ClientOptions o;
-  o.ca_file = TestCa::get().ca_file;
-  http::Client client(o);
-  slack::WebApiOptions wo;
-  wo.base_url = fake.api_url();
-  wo.token = "xoxb-test-token";
-  slack::WebApi api(client, wo);  // real waits
+  FakeSlackApi slack_api(fake);
+  slack::WebApi& api = slack_api.api;
   fake.server().inject(FakeResponse::rate_limited(20), "/api/users.info");
   auto outcome = std::async(std::launch::async, [&] {
     try {
