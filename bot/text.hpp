@@ -1,4 +1,4 @@
-// Small text helpers every layer shares: ASCII lower-casing and whitespace trimming.
+// Small text helpers every layer shares: ASCII case mapping and whitespace trimming.
 #pragma once
 
 #include <string>
@@ -11,6 +11,15 @@ inline std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// ASCII letters upper-cased; other bytes unchanged.
+inline std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bot/errors.hpp"
+#include "bot/text.hpp"
 #include "handlers/items.hpp"
 
 namespace auditbot {
@@ -16,13 +17,6 @@ constexpr std::string_view kPolicyUsage =
     "/soc2 policy <id>  |  /soc2 policy status <id>  |  /soc2 policy remind <id>  |  "
     "/soc2 policy publish <id> <version> [material|minor] [sha256 <hex>] [url <link>] "
     "[due <date>]  |  /soc2 policy review <id>";
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;

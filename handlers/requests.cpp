@@ -19,12 +19,6 @@ constexpr std::string_view kUsage =
     "/soc2 request triage";
 constexpr std::size_t kMaxText = 4000;
 
-std::string upper(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string out;
   for (const auto& s : v)

@@ -129,9 +129,12 @@ DeliveryResult SlackDeliverer::deliver(const OutboxEntry& e) {
       if (!root.empty()) args["thread_ts"] = root;
       ts = api_.post_message(args).value("ts", "");
       next_page = 1;
-      // Recorded at once: a retry after a later page failed posts only what is missing.
-      store_.client().command({"HSET", ref_key, "slack_channel", channel, "slack_ts", ts,
-                               "outbox_id", e.id, "slack_pages_left", std::to_string(pages - 1)});
+      // With more pages to come, recorded at once: a retry after a later page failed posts
+      // only what is missing.
+      if (pages > 1) {
+        store_.client().command({"HSET", ref_key, "slack_channel", channel, "slack_ts", ts,
+                                 "outbox_id", e.id, "slack_pages_left", std::to_string(pages - 1)});
+      }
     }
     for (std::size_t i = next_page; i < pages; ++i) {
       // Slack threads are one level deep: a reply's later pages join the same thread.

@@ -158,7 +158,7 @@ void WebApi::pace(const std::string& channel) {
   }
   if (!wait(std::chrono::duration_cast<std::chrono::milliseconds>(
           slot - std::chrono::steady_clock::now()))) {
-    throw RetryLater("chat.postMessage: stopping", options_.channel_interval);
+    throw RetryLater("paced call in " + channel + ": stopping", options_.channel_interval);
   }
 }
 

@@ -13,11 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string upper(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
 // key=value&... with %XX and '+' decoded.
 std::map<std::string, std::string> parse_form(const std::string& body) {
   std::map<std::string, std::string> out;
